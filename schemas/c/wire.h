@@ -1,0 +1,205 @@
+/*
+ * libwire: the only C code that includes <msgpack.h>. Encodes and decodes, with full validation,
+ * every version-1 wire message of Corral: the job, the output/event stream message, the result
+ * record and the guest-agent frame. The authoritative field lists, limits and version rules are
+ * in schemas/*.md; this header mirrors them.
+ *
+ * Rules shared by every decoder:
+ *  - input is untrusted: every size/count is checked against a *_MAX before allocating;
+ *  - decoders copy out: nothing returned points into the input buffer;
+ *  - a map with "v" other than WIRE_VERSION is refused (-EPROTONOSUPPORT, "unknown version N");
+ *  - unknown map keys are ignored (forward compatibility within version 1);
+ *  - on failure the return is negative errno and reterr names the field, e.g. "argv[3]: longer
+ *    than 65536 bytes" or "timeout_ms: expected unsigned integer, got string".
+ */
+#ifndef CORRAL_WIRE_H
+#define CORRAL_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "errmsg.h"
+
+#define WIRE_VERSION 1
+
+/* ---- limits (schemas/job.md) ---- */
+#define WIRE_JOB_ENCODED_MAX (1024 * 1024)	/* whole job message */
+#define WIRE_ID_MAX 64				/* job id: [A-Za-z0-9._-]{1,64} */
+#define WIRE_ARGC_MAX 256
+#define WIRE_ARG_MAX 65536			/* one argv item, bytes */
+#define WIRE_ENVC_MAX 256
+#define WIRE_ENV_ITEM_MAX 32768			/* one "KEY=VALUE", bytes */
+#define WIRE_CWD_MAX 4096
+#define WIRE_TEMPLATE_MAX 64			/* [A-Za-z0-9._-]{1,64} */
+#define WIRE_TIMEOUT_MS_DEFAULT 60000u
+#define WIRE_TIMEOUT_MS_MAX 86400000u		/* 24 h */
+#define WIRE_OUTPUT_MAX_DEFAULT (1024u * 1024u)	/* stdout+stderr bytes kept */
+#define WIRE_OUTPUT_MAX_LIMIT (64u * 1024u * 1024u)
+#define WIRE_ATTEMPTS_DEFAULT 3u
+#define WIRE_ATTEMPTS_MAX 20u
+#define WIRE_REASON_MAX 255
+#define WIRE_WORKER_MAX 64
+#define WIRE_CHUNK_MAX 65536			/* data bytes in one output message / frame */
+#define WIRE_FRAME_MAX (WIRE_JOB_ENCODED_MAX + 4096)	/* one agent frame payload */
+#define WIRE_FRAME_HEADER 4			/* big-endian u32 payload length */
+
+/* ---- job (schemas/job.md) ---- */
+struct wire_job {
+	char id[WIRE_ID_MAX + 1];
+	char **argv;		/* argc items + NULL */
+	size_t argc;		/* ≥ 1 */
+	char **env;		/* envc "KEY=VALUE" items + NULL; may be NULL when envc == 0 */
+	size_t envc;
+	char *cwd;		/* NULL: the guest user's home */
+	char template_name[WIRE_TEMPLATE_MAX + 1];	/* default "default" */
+	uint32_t timeout_ms;
+	uint64_t output_max;
+	uint32_t max_attempts;
+	uint64_t submitted_ms;	/* client wall clock, ms since epoch; 0 = unknown */
+};
+
+/* Decodes and validates. 0, -EBADMSG (not msgpack / wrong shape), -EINVAL (bad value),
+ * -EMSGSIZE (over a limit), -EPROTONOSUPPORT (version), -ENOMEM. Caller owns *ret. */
+int wire_job_decode(const void *data, size_t len, struct wire_job **ret, struct errmsg *reterr);
+/* Validates then appends the encoding to out. 0 or negative errno. */
+int wire_job_encode(const struct wire_job *job, struct buf *out, struct errmsg *reterr);
+/* Best effort: pulls a valid "id" out of an otherwise invalid job, for dead-letter records.
+ * 0 and id filled, or negative errno. */
+int wire_job_peek_id(const void *data, size_t len, char id[WIRE_ID_MAX + 1]);
+struct wire_job *wire_job_free(struct wire_job *job);
+/* Allocates an empty job with all defaults set (for producers). */
+struct wire_job *wire_job_new(void);
+bool wire_id_valid(const char *s, size_t len);
+
+/* ---- job states (schemas/event.md) ---- */
+enum wire_state {
+	WIRE_STATE_QUEUED,
+	WIRE_STATE_CLAIMED,
+	WIRE_STATE_STARTING,
+	WIRE_STATE_RUNNING,
+	WIRE_STATE_SUCCEEDED,	/* final: exit code 0 */
+	WIRE_STATE_FAILED,	/* final: non-zero exit, signal, or a limit hit (reason says which) */
+	WIRE_STATE_TIMED_OUT,	/* final: wall-clock timeout */
+	WIRE_STATE_CANCELLED,	/* final */
+	WIRE_STATE_DEAD,	/* final: dead-lettered (invalid job, or attempts exhausted) */
+	WIRE_STATE_COUNT_
+};
+const char *wire_state_name(enum wire_state s);
+int wire_state_parse(const char *name, enum wire_state *ret);
+bool wire_state_final(enum wire_state s);
+
+/* ---- output stream / channel message (schemas/output.md, schemas/event.md) ----
+ * One type for the two kinds of entries of a job's output stream and channel. */
+enum wire_msg_kind { WIRE_MSG_OUTPUT, WIRE_MSG_EVENT };
+
+struct wire_msg {
+	enum wire_msg_kind kind;
+	uint32_t attempt;	/* ≥ 1 */
+	uint64_t seq;		/* per attempt, from 0, over output and events together */
+	uint64_t ts_ms;		/* worker wall clock */
+	/* output */
+	uint8_t fd;		/* 1 stdout, 2 stderr */
+	uint8_t *data;		/* owned, ≤ WIRE_CHUNK_MAX */
+	size_t len;
+	/* event */
+	enum wire_state state;
+	char worker[WIRE_WORKER_MAX + 1];
+	char reason[WIRE_REASON_MAX + 1];	/* "" when none */
+};
+
+int wire_msg_decode(const void *data, size_t len, struct wire_msg **ret, struct errmsg *reterr);
+int wire_msg_encode(const struct wire_msg *m, struct buf *out, struct errmsg *reterr);
+struct wire_msg *wire_msg_free(struct wire_msg *m);
+
+/* ---- result record (schemas/result.md) ---- */
+struct wire_timings {	/* wall clock ms since epoch; 0 = not reached */
+	uint64_t queued_ms;
+	uint64_t claimed_ms;
+	uint64_t vm_ms;		/* VM acquired (agent ready) */
+	uint64_t started_ms;	/* process started */
+	uint64_t first_output_ms;
+	uint64_t exited_ms;
+	uint64_t written_ms;	/* result written */
+};
+
+struct wire_result {
+	char id[WIRE_ID_MAX + 1];
+	enum wire_state state;	/* final states only */
+	uint32_t attempt;
+	bool has_exit_code;
+	int32_t exit_code;	/* valid when has_exit_code */
+	int32_t signal;		/* 0 = none */
+	char reason[WIRE_REASON_MAX + 1];
+	char worker[WIRE_WORKER_MAX + 1];
+	char accel[16];		/* "kvm" | "tcg" | "" */
+	uint64_t stdout_bytes;	/* produced by the process, including dropped bytes */
+	uint64_t stderr_bytes;
+	bool truncated;		/* output over output_max was dropped */
+	struct wire_timings t;
+};
+
+int wire_result_decode(const void *data, size_t len, struct wire_result *ret, struct errmsg *reterr);
+int wire_result_encode(const struct wire_result *r, struct buf *out, struct errmsg *reterr);
+/* Writes the result as one JSON object (for `corral result --json`) into out. */
+int wire_result_to_json(const struct wire_result *r, struct buf *out);
+
+/* ---- guest-agent frames (schemas/agent-frame.md) ----
+ * On the virtio-serial port, each frame is a 4-byte big-endian length, then that many bytes of
+ * msgpack map. Host → guest: INIT, EXEC, SIGNAL. Guest → host: READY, STARTED, OUTPUT, EXIT, ERROR. */
+enum wire_frame_type {
+	WIRE_FRAME_UNKNOWN,	/* a "t" this version does not know: receivers ignore it */
+	WIRE_FRAME_READY,	/* g→h: agent up; version */
+	WIRE_FRAME_INIT,	/* h→g: set wall clock (time_ns) and mix seed into the RNG */
+	WIRE_FRAME_EXEC,	/* h→g: id, argv, env, cwd, uid, gid */
+	WIRE_FRAME_STARTED,	/* g→h: id, pid */
+	WIRE_FRAME_OUTPUT,	/* g→h: id, fd, data */
+	WIRE_FRAME_EXIT,	/* g→h: id, exit_code or signal */
+	WIRE_FRAME_SIGNAL,	/* h→g: id, signal (to the process group) */
+	WIRE_FRAME_ERROR,	/* g→h: id (0 = not about an exec), err (errno), message */
+};
+
+#define WIRE_SEED_MAX 64
+
+struct wire_frame {
+	enum wire_frame_type type;
+	uint32_t id;		/* exec id chosen by the host, ≥ 1 */
+	/* EXEC */
+	char **argv;		/* argc + NULL */
+	size_t argc;
+	char **env;		/* envc + NULL, may be NULL */
+	size_t envc;
+	char *cwd;		/* NULL: the user's home */
+	uint32_t uid, gid;
+	/* STARTED */
+	int32_t pid;
+	/* OUTPUT */
+	uint8_t fd;
+	uint8_t *data;		/* owned, ≤ WIRE_CHUNK_MAX */
+	size_t len;
+	/* EXIT: exit_code ≥ 0, or signal > 0 */
+	int32_t exit_code;
+	int32_t signal;		/* also SIGNAL's signal number */
+	/* ERROR */
+	int32_t err;
+	char message[WIRE_REASON_MAX + 1];
+	/* READY */
+	char version[32];
+	/* INIT */
+	uint64_t time_ns;	/* wall clock, ns since epoch */
+	uint8_t seed[WIRE_SEED_MAX];
+	size_t seed_len;
+};
+
+/* Decodes one frame payload (without its length header). Caller owns *ret. */
+int wire_frame_decode(const void *data, size_t len, struct wire_frame **ret, struct errmsg *reterr);
+/* Appends header + payload to out. */
+int wire_frame_encode(const struct wire_frame *f, struct buf *out, struct errmsg *reterr);
+struct wire_frame *wire_frame_free(struct wire_frame *f);
+/* Looks at the start of in: returns 1 and sets *payload/*len when a whole frame is there (the
+ * caller then buf_consume()s WIRE_FRAME_HEADER + len), 0 when more bytes are needed, -EMSGSIZE
+ * when the header announces more than WIRE_FRAME_MAX (the stream is then unusable). */
+int wire_frame_split(const struct buf *in, const uint8_t **payload, size_t *len);
+
+#endif
