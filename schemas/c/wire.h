@@ -2,7 +2,7 @@
  * libwire: the only C code that includes <msgpack.h>. Encodes and decodes, with full validation,
  * every version-1 wire message of Corral: the job, the output/event stream message, the result
  * record and the guest-agent frame. The authoritative field lists, limits and version rules are
- * in schemas/*.md; this header mirrors them.
+ * in schemas/<message>.md; this header mirrors them.
  *
  * Rules shared by every decoder:
  *  - input is untrusted: every size/count is checked against a *_MAX before allocating;
@@ -197,7 +197,7 @@ int wire_frame_decode(const void *data, size_t len, struct wire_frame **ret, str
 /* Appends header + payload to out. */
 int wire_frame_encode(const struct wire_frame *f, struct buf *out, struct errmsg *reterr);
 struct wire_frame *wire_frame_free(struct wire_frame *f);
-/* Looks at the start of in: returns 1 and sets *payload/*len when a whole frame is there (the
+/* Looks at the start of in: returns 1 and sets *payload and *len when a whole frame is there (the
  * caller then buf_consume()s WIRE_FRAME_HEADER + len), 0 when more bytes are needed, -EMSGSIZE
  * when the header announces more than WIRE_FRAME_MAX (the stream is then unusable). */
 int wire_frame_split(const struct buf *in, const uint8_t **payload, size_t *len);
