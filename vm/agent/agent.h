@@ -1,0 +1,127 @@
+/*
+ * corral-agent: the guest's PID 1. Internal interfaces between its small modules: boot (mounts,
+ * modules, overlay root), port (find the virtio-serial port), chan (framed I/O on the port with
+ * bounded buffers), spawn (start one user process), loop (poll over everything, reap children) and
+ * sysinit (clock and RNG from INIT). Nothing here is used outside vm/agent; nothing here talks to
+ * Redis or knows about jobs.
+ */
+#ifndef CORRAL_AGENT_H
+#define CORRAL_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "errmsg.h"
+#include "wire.h"
+
+#define AGENT_PORT_NAME "corral.agent"
+#define AGENT_MODULES_LIST "/lib/modules/corral.list"	/* in the initramfs, one file a line */
+#define AGENT_ROOT_DEV "/dev/vda"
+#define AGENT_DEV_WAIT_MS 10000		/* for /dev/vda and the port to appear */
+#define AGENT_USER_HOME_DEFAULT "/"
+#define AGENT_PATH_DEFAULT "PATH=/usr/local/bin:/usr/bin:/bin"
+
+#define AGENT_EXEC_MAX 64		/* concurrent execs */
+#define AGENT_INBUF_MAX (WIRE_FRAME_HEADER + WIRE_FRAME_MAX)
+#define AGENT_OUTQ_HIGH (1024 * 1024)	/* stop reading pipes and the port above this */
+#define AGENT_OUTQ_MAX (4 * 1024 * 1024)	/* frames beyond this are dropped (logged) */
+#define AGENT_HUP_RECHECK_MS 50		/* port re-check period while no host is connected */
+
+/* ---- console.c: messages on /dev/console, fatal exit ---- */
+/* Makes sure fds 0, 1, 2 are open (the console, else /dev/null), so no later fd lands there. */
+void console_setup(void);
+/* Prints "corral-agent: FATAL: ..." on the console and powers the VM off. Never returns.
+ * When the agent is not PID 1 (test mode) it exits with status 1 instead. */
+void agent_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* ---- kmod.c ---- */
+/* Loads every module named in list (paths relative to the list's directory), in order, with
+ * finit_module. Modules already present are fine. 0 or -errno; reterr names the module. */
+int kmod_load_list(const char *list, struct errmsg *reterr);
+
+/* ---- boot.c ---- */
+/* As PID 1 in the initramfs: mounts /proc /sys /dev, loads modules, mounts AGENT_ROOT_DEV
+ * read-only under a tmpfs overlay and makes that the root, then mounts /proc (hidepid=2),
+ * /sys, /dev, /dev/shm inside it. 0 or -errno with reterr. */
+int boot_run(struct errmsg *reterr);
+/* Waits up to timeout_ms for path to exist. 0 or -ETIMEDOUT. */
+int boot_wait_path(const char *path, unsigned timeout_ms);
+
+/* ---- port.c ---- */
+/* Finds the virtio-serial port called name and opens it (read/write, nonblocking, cloexec,
+ * O_ASYNC with SIGIO to us so host connects wake the loop). Fd or -errno. */
+int port_open(const char *name, unsigned timeout_ms, struct errmsg *reterr);
+
+/* ---- chan.c: framed I/O on the port ---- */
+struct chan {
+	int fd;
+	bool is_stream;		/* test mode: a socket, EOF is final */
+	bool hup;		/* no host connected right now */
+	bool need_ready;	/* send READY at the next connect */
+	bool ready_at_head;	/* the head of out is an unsent READY */
+	bool eof;		/* stream closed for good (test mode only) */
+	size_t head_left;	/* bytes of the head frame of out still to write (0 = at a boundary) */
+	struct buf in;
+	struct buf out;
+	uint64_t frames_dropped;
+};
+
+void chan_init(struct chan *c, int fd, bool is_stream);
+void chan_free(struct chan *c);
+/* Queues one frame. 0, or -EMSGSIZE when the queue is full (frame dropped, counted). */
+int chan_send(struct chan *c, const struct wire_frame *f);
+/* Queues an ERROR frame about exec id (0 = none). */
+void chan_send_error(struct chan *c, uint32_t id, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Writes as much of the queue as the port takes. 0 or -errno (other than EAGAIN). */
+int chan_flush(struct chan *c);
+/* Reads what is available into the input buffer. 1 if bytes came, 0 if none, -EPIPE on hangup
+ * (the chan is then in the hup state), other -errno on error. */
+int chan_fill(struct chan *c);
+/* Takes the next whole frame from the input. 1 and *ret (caller frees) when one was there,
+ * 0 when more bytes are needed. Garbage is answered with an ERROR frame and skipped: this never
+ * fails. */
+int chan_next(struct chan *c, struct wire_frame **ret);
+/* Checks without blocking whether a host is connected again; leaves the hup state if so. */
+void chan_recheck(struct chan *c);
+/* Marks the chan hung up: drops a torn frame and unread input, arms READY. */
+void chan_set_hup(struct chan *c);
+
+/* ---- spawn.c ---- */
+struct spawn_req {
+	char *const *argv;
+	char *const *env;	/* may be NULL */
+	size_t envc;
+	const char *cwd;	/* NULL: the user's home */
+	uid_t uid;
+	gid_t gid;
+};
+
+struct spawn_result {
+	pid_t pid;
+	int out_fd;		/* read ends, nonblocking, cloexec */
+	int err_fd;
+};
+
+/* Starts the process in its own session with stdin /dev/null, stdout/stderr pipes, the given
+ * unprivileged uid/gid, no capabilities and no_new_privs. Refuses uid or gid 0 (-EPERM).
+ * 0 and *ret, or -errno (the errno of the failed step in the child, e.g. -ENOENT from execve)
+ * with reterr naming the step. */
+int spawn_start(const struct spawn_req *req, struct spawn_result *ret, struct errmsg *reterr);
+/* Looks up uid's home directory in /etc/passwd into out. 0 or -ENOENT. */
+int spawn_home_of(uid_t uid, char *out, size_t n);
+
+/* ---- sysinit.c ---- */
+/* Sets CLOCK_REALTIME to time_ns (if non-zero) and mixes seed into the kernel RNG, crediting it.
+ * 0 or -errno with reterr. */
+int sysinit_apply(uint64_t time_ns, const uint8_t *seed, size_t seed_len, struct errmsg *reterr);
+
+/* ---- loop.c ---- */
+/* Serves frames on fd until the stream ends (test mode) — as PID 1 it never returns.
+ * Signals SIGCHLD and SIGIO must already be blocked. 0 or -errno on a fatal setup error. */
+int loop_run(int port_fd, bool is_stream);
+
+#endif
