@@ -24,7 +24,7 @@ static uint64_t be_read(const uint8_t *p, size_t n)
 /* Describes the item whose first byte is at p[0] given avail bytes: header size, payload size
  * and the number of child objects. 0, or -EBADMSG for the reserved byte / a truncated header. */
 static int scan_head(const uint8_t *p, size_t avail, size_t *hdr, uint64_t *payload,
-		     uint64_t *children)
+		     uint64_t *children, bool *container)
 {
 	uint8_t b = p[0];
 	size_t lenbytes = 0;
@@ -34,6 +34,7 @@ static int scan_head(const uint8_t *p, size_t avail, size_t *hdr, uint64_t *payl
 	*hdr = 1;
 	*payload = 0;
 	*children = 0;
+	*container = (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf);
 	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
 		return 0;
 	if (b >= 0x80 && b <= 0x8f) {
@@ -100,6 +101,7 @@ static int scan(const uint8_t *p, size_t len, struct errmsg *reterr)
 	while (depth >= 0) {
 		size_t hdr;
 		uint64_t payload, children;
+		bool container;
 
 		if (rem[depth] == 0) {
 			depth--;
@@ -111,7 +113,7 @@ static int scan(const uint8_t *p, size_t len, struct errmsg *reterr)
 		if (++objects > WIRE_OBJECTS_MAX)
 			return errmsg_set(reterr, -EMSGSIZE, "more than %d msgpack objects",
 					  WIRE_OBJECTS_MAX);
-		if (scan_head(p + off, len - off, &hdr, &payload, &children) < 0) {
+		if (scan_head(p + off, len - off, &hdr, &payload, &children, &container) < 0) {
 			if (p[off] == 0xc1)
 				return errmsg_set(reterr, -EBADMSG,
 						  "not msgpack: reserved byte 0xc1 at byte %zu", off);
@@ -120,15 +122,17 @@ static int scan(const uint8_t *p, size_t len, struct errmsg *reterr)
 		if (hdr > len - off || payload > len - off - hdr)
 			return errmsg_set(reterr, -EBADMSG, "not msgpack: truncated at byte %zu", off);
 		off += hdr + payload;
-		if (children == 0)
+		if (!container)
 			continue;
-		/* every child takes at least one byte */
-		if (children > len - off)
-			return errmsg_set(reterr, -EBADMSG, "not msgpack: truncated at byte %zu", off);
+		/* depth + 1 is this container's level; empty containers count too */
 		if (depth + 1 > WIRE_DEPTH_MAX)
 			return errmsg_set(reterr, -EMSGSIZE, "nested deeper than %d levels",
 					  WIRE_DEPTH_MAX);
-		rem[++depth] = children;
+		/* every child takes at least one byte */
+		if (children > len - off)
+			return errmsg_set(reterr, -EBADMSG, "not msgpack: truncated at byte %zu", off);
+		if (children)
+			rem[++depth] = children;
 	}
 	if (off != len)
 		return errmsg_set(reterr, -EBADMSG, "%zu trailing bytes after the message",
