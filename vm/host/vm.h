@@ -21,19 +21,29 @@ struct vm_runtime;
 struct vm;
 
 struct vm_config {
-	const char *images_dir;	/* holds vmlinux, initramfs.cpio.gz, base.ext4 (images/README.md) */
-	const char *run_dir;	/* per-VM sockets and scratch go in <run_dir>/vm-<n>/ */
+	const char *images_dir;	/* holds vmlinux, initramfs.cpio.gz, base.ext4 (images/README.md);
+				 * NULL: CORRAL_DEFAULT_IMAGES */
+	const char *run_dir;	/* per-VM sockets and logs go in <run_dir>/vm-<pid>-<n>/ (created,
+				 * removed by vm_destroy); NULL: CORRAL_DEFAULT_RUN_DIR. Socket paths
+				 * must fit in 107 bytes: keep it short. */
 	const char *qemu_path;	/* NULL: "qemu-system-x86_64" from PATH */
 	const char *accel;	/* "auto" (probe), "kvm" or "tcg"; NULL = "auto" */
 	unsigned mem_mib;	/* 0: 256 */
 	unsigned vcpus;		/* 0: 1 */
 	unsigned boot_timeout_ms;	/* watchdog per boot attempt; 0: 15000 */
-	unsigned boot_attempts;		/* 0: 3 (cold boots hang ~3.6 % of the time) */
+	unsigned boot_attempts;		/* 0: 3 (cold boots hang ~3.6 % of the time); at most 20 */
+	/* Added by vm/host (all optional, zero = off): */
+	const char *append_extra;	/* appended to the guest kernel command line (debugging, tests) */
+	const char *const *exec_prefix;	/* NULL-terminated wrapper argv put before QEMU's, e.g. a
+					 * jailer; [0] is resolved in PATH like qemu_path */
 };
 
 /* Creates the runtime and decides the accelerator: with "auto" it boots a real guest under KVM
  * and keeps KVM only if the agent says READY in time, else TCG; the decision is logged loudly
  * (ev=vm.accel). Blocks (runs its own loop) for the probe: call before the main loop starts.
+ * Any loop works; on libev's default loop QEMU is reaped through ev_child (libev reaps every
+ * child there), elsewhere through a pidfd. Creates run_dir if missing and removes vm-* dirs left
+ * by dead processes. vm_runtime_free() only after every VM is destroyed.
  * 0 or negative errno (missing artefacts: -ENOENT naming the file). */
 int vm_runtime_new(struct ev_loop *loop, const struct vm_config *cfg, struct vm_runtime **ret,
 		   struct errmsg *reterr);
@@ -82,5 +92,7 @@ struct vm *vm_destroy(struct vm *vm);
 unsigned vm_id(const struct vm *vm);
 /* Milliseconds from vm_start() to ready (0 until ready). */
 uint64_t vm_boot_ms(const struct vm *vm);
+/* Boot attempts so far (1 + retries after hung or crashed boots). */
+unsigned vm_boot_attempts(const struct vm *vm);
 
 #endif

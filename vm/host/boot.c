@@ -1,0 +1,270 @@
+/*
+ * boot: one boot attempt of a VM and the watchdog around it. An attempt spawns QEMU, connects to
+ * its agent and QMP sockets (retrying until QEMU has created them) and waits for the agent's READY
+ * under a per-attempt deadline. Cold boots hang now and then (early timer calibration under TCG,
+ * ~3.6 %), so a hung or crashed attempt is killed, logged (ev=vm.boot_hung attempt=N with the tail
+ * of console.log) and retried up to boot_attempts. It must not interpret frames (vm.c does) or
+ * decide the accelerator (accel.c does).
+ */
+#define LOG_MOD "vm"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "qemu_proc.h"
+#include "util.h"
+#include "vm_int.h"
+
+/* A non-blocking connected unix socket, or -ENOENT/-ECONNREFUSED/-EAGAIN while QEMU is not
+ * listening yet, or another negative errno. */
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static bool retryable(int r)
+{
+	return r == -ENOENT || r == -ECONNREFUSED || r == -EAGAIN;
+}
+
+static void connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vm *vm = w->data;
+	char why[256];
+	int fd;
+
+	if (!vm->chan) {
+		fd = unix_connect(vm->paths.agent_sock);
+		if (fd >= 0 && channel_new(loop, fd, &vm_channel_ops, vm, &vm->chan) < 0)
+			fd = -ENOMEM;
+		if (fd < 0 && !retryable(fd)) {
+			snprintf(why, sizeof(why), "connect %s: %s", vm->paths.agent_sock,
+				 errno_name(fd));
+			vm_lost(vm, fd, why);
+			return;
+		}
+	}
+	if (!vm->qmp) {
+		fd = unix_connect(vm->paths.qmp_sock);
+		if (fd >= 0 && qmp_new(loop, fd, &vm_qmp_ops, vm, &vm->qmp) < 0)
+			fd = -ENOMEM;
+		if (fd < 0 && !retryable(fd)) {
+			snprintf(why, sizeof(why), "connect %s: %s", vm->paths.qmp_sock,
+				 errno_name(fd));
+			vm_lost(vm, fd, why);
+			return;
+		}
+	}
+	if (vm->chan && vm->qmp)
+		return;
+	vm->connect_delay_ms = vm->connect_delay_ms ? vm->connect_delay_ms * 2 : 1;
+	if (vm->connect_delay_ms > VM_CONNECT_RETRY_MAX_MS)
+		vm->connect_delay_ms = VM_CONNECT_RETRY_MAX_MS;
+	ev_timer_set(w, vm->connect_delay_ms / 1000.0, 0.);
+	ev_timer_start(loop, w);
+}
+
+static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vm *vm = w->data;
+	char why[128];
+
+	snprintf(why, sizeof(why), "no READY from the agent in %u ms", vm->rt->boot_timeout_ms);
+	vm_lost(vm, -ETIMEDOUT, why);
+}
+
+static void proc_exit_cb(struct qemu_proc *p, int status, void *ud)
+{
+	struct vm *vm = ud;
+	char st[64], tail[200], q[sizeof(tail) + 64], why[VM_WHY_MAX];
+
+	qemu_proc_status_str(status, st, sizeof(st));
+	vm_file_tail(vm->paths.qemu_log, tail, sizeof(tail));
+	log_quote(q, sizeof(q), tail, strlen(tail));
+	if (vm->grace_why[0])
+		snprintf(why, sizeof(why), "qemu %s (%s)%s%s; stderr: %s", st, vm->grace_why,
+			 vm->last_qmp_event[0] ? "; last QMP event " : "", vm->last_qmp_event, q);
+	else
+		snprintf(why, sizeof(why), "qemu %s%s%s; stderr: %s", st,
+			 vm->last_qmp_event[0] ? "; last QMP event " : "", vm->last_qmp_event, q);
+	vm->proc = qemu_proc_free(p);	/* already reaped: just forgets it */
+	vm_lost(vm, -ECHILD, why);
+}
+
+static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vm *vm = w->data;
+	char why[VM_WHY_MAX];
+
+	snprintf(why, sizeof(why), "%s", vm->grace_why);
+	vm_lost(vm, vm->grace_err, why);
+}
+
+void vm_teardown(struct vm *vm)
+{
+	struct ev_loop *loop = vm->rt->loop;
+
+	vm->proc = qemu_proc_free(vm->proc);
+	vm->chan = channel_free(vm->chan);
+	vm->qmp = qmp_free(vm->qmp);
+	ev_timer_stop(loop, &vm->watchdog);
+	ev_timer_stop(loop, &vm->connect);
+	ev_timer_stop(loop, &vm->grace);
+	vm->grace_why[0] = '\0';
+}
+
+int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
+{
+	struct vm_runtime *rt = vm->rt;
+	struct qemu_argv_cfg cfg = {
+		.qemu = rt->qemu,
+		.prefix = (const char *const *)rt->prefix,
+		.accel = rt->accel,
+		.tb_mib = QEMU_TCG_TB_MIB,
+		.mem_mib = rt->mem_mib,
+		.vcpus = rt->vcpus,
+		.kernel = rt->kernel,
+		.initrd = rt->initrd,
+		.rootfs = rt->rootfs,
+		.append_extra = rt->append_extra,
+		.sandbox = true,
+		.paths = &vm->paths,
+	};
+	struct qemu_argv argv = { 0 };
+	char line[LOG_LINE_MAX - 256];
+	int r;
+
+	vm->attempt++;
+	vm->t_attempt_ms = time_mono_ms();
+	vm->connect_delay_ms = 0;
+	vm->last_qmp_event[0] = '\0';
+	vm_dir_clean(&vm->paths);
+	r = qemu_argv_build(&cfg, &argv, reterr);
+	if (r < 0)
+		return r;
+	log_debug("vm.qemu_argv", "vm=%u argv=\"%s\"", vm->id, qemu_argv_join(&argv, line,
+										sizeof(line)));
+	r = qemu_proc_spawn(rt->loop, argv.argv, vm->paths.qemu_log, proc_exit_cb, vm, &vm->proc,
+			    reterr);
+	qemu_argv_free(&argv);
+	if (r < 0)
+		return r;
+	log_debug("vm.spawned", "vm=%u attempt=%u pid=%d accel=%s", vm->id, vm->attempt,
+		  (int)qemu_proc_pid(vm->proc), rt->accel);
+	ev_timer_set(&vm->watchdog, rt->boot_timeout_ms / 1000.0, 0.);
+	ev_timer_start(rt->loop, &vm->watchdog);
+	/* QEMU has not created its sockets yet: the first try is after ~1 ms. */
+	ev_timer_set(&vm->connect, 0.001, 0.);
+	ev_timer_start(rt->loop, &vm->connect);
+	return 0;
+}
+
+void boot_init(struct vm *vm)
+{
+	ev_timer_init(&vm->watchdog, watchdog_cb, 1., 0.);
+	ev_timer_init(&vm->connect, connect_cb, 1., 0.);
+	ev_timer_init(&vm->grace, grace_cb, VM_EOF_GRACE_MS / 1000.0, 0.);
+	vm->watchdog.data = vm;
+	vm->connect.data = vm;
+	vm->grace.data = vm;
+}
+
+void boot_ready(struct vm *vm, const char *agent_version)
+{
+	struct wire_frame init = { .type = WIRE_FRAME_INIT, .seed_len = 32 };
+	struct errmsg em = { "" };
+	char v[64];
+	int r;
+
+	ev_timer_stop(vm->rt->loop, &vm->watchdog);
+	init.time_ns = time_now_ms() * 1000000ull;
+	r = random_bytes(init.seed, init.seed_len);
+	if (r >= 0)
+		r = channel_send(vm->chan, &init, &em);
+	explicit_bzero(init.seed, sizeof(init.seed));
+	if (r < 0) {
+		char why[ERRMSG_MAX + 32];
+
+		snprintf(why, sizeof(why), "INIT frame: %s", em.msg[0] ? em.msg : errno_name(r));
+		vm_lost(vm, r, why);
+		return;
+	}
+	vm->state = VM_READY;
+	vm->boot_ms = time_mono_ms() - vm->t_start_ms;
+	log_info("vm.ready", "vm=%u boot_ms=%llu attempts=%u accel=%s agent=%s", vm->id,
+		 (unsigned long long)vm->boot_ms, vm->attempt, vm->rt->accel,
+		 log_quote(v, sizeof(v), agent_version, strlen(agent_version)));
+	if (vm->ev->ready) {
+		vm_enter(vm);
+		vm->ev->ready(vm, vm->ud);
+		(void)vm_leave(vm);
+	}
+}
+
+/* During boot: ends the attempt, then retries or gives up. */
+static void attempt_failed(struct vm *vm, int err, const char *why)
+{
+	char tail[VM_CONSOLE_TAIL_MAX], q[VM_CONSOLE_TAIL_MAX + 64], w[128], reason[VM_WHY_MAX];
+	struct errmsg em = { "" };
+	unsigned ms = (unsigned)(time_mono_ms() - vm->t_attempt_ms);
+	int r;
+
+	vm_teardown(vm);
+	vm_file_tail(vm->paths.console_log, tail, sizeof(tail));
+	log_quote(q, sizeof(q), tail, strlen(tail));
+	log_warn(err == -ETIMEDOUT ? "vm.boot_hung" : "vm.boot_failed",
+		 "vm=%u attempt=%u of=%u ms=%u accel=%s reason=%s console=%s", vm->id, vm->attempt,
+		 vm->rt->boot_attempts, ms, vm->rt->accel,
+		 log_quote(w, sizeof(w), why, strlen(why)), q);
+	if (vm->attempt < vm->rt->boot_attempts) {
+		r = boot_attempt_start(vm, &em);
+		if (r >= 0)
+			return;
+		snprintf(reason, sizeof(reason), "boot attempt %u: %s", vm->attempt, em.msg);
+		vm_fail(vm, r, reason);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "boot failed after %u attempt%s, last: %s; console: %s",
+		 vm->attempt, vm->attempt == 1 ? "" : "s", why, q);
+	vm_fail(vm, err, reason);
+}
+
+void vm_lost(struct vm *vm, int err, const char *why)
+{
+	if (vm->state == VM_FAILED)
+		return;
+	if (vm->state == VM_BOOTING)
+		attempt_failed(vm, err, why);
+	else
+		vm_fail(vm, err, why);
+}
+
+void vm_lost_soon(struct vm *vm, int err, const char *why)
+{
+	if (vm->state == VM_FAILED || vm->grace_why[0])
+		return;
+	/* Stop reading the sockets; QEMU's exit (or the timer) decides. */
+	vm->chan = channel_free(vm->chan);
+	vm->qmp = qmp_free(vm->qmp);
+	ev_timer_stop(vm->rt->loop, &vm->connect);
+	vm->grace_err = err;
+	snprintf(vm->grace_why, sizeof(vm->grace_why), "%s", why);
+	ev_timer_start(vm->rt->loop, &vm->grace);
+}

@@ -1,0 +1,260 @@
+/*
+ * corral-vm: boots a microVM, runs one command in it, streams its stdout/stderr live and exits
+ * with its exit code. A debugging tool and the VM half of the benchmarks; it uses only vm.h.
+ *
+ *   corral-vm [--images DIR] [--run-dir DIR] [--accel auto|kvm|tcg] [--count N] [--mem MIB]
+ *             [--cpus N] [--boot-timeout MS] [--boot-attempts N] [--append STR] [--cwd DIR]
+ *             [--env K=V]... -- CMD [ARG]...
+ *
+ * Each run (--count N boots N VMs one after the other) ends with a logfmt line on stderr:
+ * ev=vm.run n=1 accel=tcg boot_ms=1402 attempts=1 exec_ms=230 exit=3 signal=0
+ * and with N > 1 a summary (ev=vm.summary: boot_ms min/median/max, retries). Exit status: the last
+ * command's (128+N when killed by signal N); 125 when the VM fails; 126/127 when the command
+ * cannot be started (127: not found).
+ */
+#define LOG_MOD "corral-vm"
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "vm.h"
+
+#define TOOL_COUNT_MAX 10000u
+#define TOOL_ENV_MAX 256
+
+struct tool {
+	struct ev_loop *loop;
+	struct vm_runtime *rt;
+	struct vm *vm;
+	struct vm_exec_req req;
+	unsigned count, run;
+	uint64_t t_exec_ms;
+	uint64_t *boot_ms, *exec_ms;
+	unsigned attempts_total;
+	int rc;
+	bool done;
+};
+
+static int start_next(struct tool *t);
+
+static void finish(struct tool *t, int rc)
+{
+	t->vm = vm_destroy(t->vm);
+	t->rc = rc;
+	t->done = true;
+	ev_break(t->loop, EVBREAK_ALL);
+}
+
+static void on_ready(struct vm *vm, void *ud)
+{
+	struct tool *t = ud;
+	struct errmsg em = { "" };
+	uint32_t id;
+	int r;
+
+	t->boot_ms[t->run - 1] = vm_boot_ms(vm);
+	t->attempts_total += vm_boot_attempts(vm);
+	t->t_exec_ms = time_mono_ms();
+	r = vm_exec(vm, &t->req, &id, &em);
+	if (r < 0) {
+		log_error("tool.exec_failed", "err=%s msg=\"%s\"", errno_name(r), em.msg);
+		finish(t, 125);
+	}
+}
+
+static void on_output(struct vm *vm, uint32_t id, int fd, const uint8_t *data, size_t len,
+		      void *ud)
+{
+	(void)fd_write_all(fd == 2 ? STDERR_FILENO : STDOUT_FILENO, data, len);
+}
+
+static void on_exited(struct vm *vm, uint32_t id, int exit_code, int sig, void *ud)
+{
+	struct tool *t = ud;
+	uint64_t exec_ms = time_mono_ms() - t->t_exec_ms;
+	int rc = sig > 0 ? 128 + sig : exit_code;
+
+	t->exec_ms[t->run - 1] = exec_ms;
+	log_info("vm.run", "n=%u accel=%s boot_ms=%llu attempts=%u exec_ms=%llu exit=%d signal=%d",
+		 t->run, vm_runtime_accel(t->rt), (unsigned long long)vm_boot_ms(vm),
+		 vm_boot_attempts(vm), (unsigned long long)exec_ms, exit_code, sig);
+	t->vm = vm_destroy(t->vm);
+	t->rc = rc;
+	if (t->run >= t->count || start_next(t) < 0) {
+		t->done = true;
+		ev_break(t->loop, EVBREAK_ALL);
+	}
+}
+
+static void on_exec_failed(struct vm *vm, uint32_t id, int err, const char *msg, void *ud)
+{
+	struct tool *t = ud;
+
+	log_error("tool.cannot_run", "cmd=\"%s\" err=%s msg=\"%s\"", t->req.argv[0],
+		  errno_name(err), msg);
+	finish(t, err == ENOENT || err == -ENOENT ? 127 : 126);
+}
+
+static void on_failed(struct vm *vm, int err, const char *why, void *ud)
+{
+	struct tool *t = ud;
+
+	fprintf(stderr, "corral-vm: vm failed: %s: %s\n", errno_name(err), why);
+	finish(t, 125);
+}
+
+static const struct vm_events tool_events = {
+	.ready = on_ready,
+	.output = on_output,
+	.exited = on_exited,
+	.exec_failed = on_exec_failed,
+	.failed = on_failed,
+};
+
+static int start_next(struct tool *t)
+{
+	struct errmsg em = { "" };
+	int r;
+
+	t->run++;
+	r = vm_start(t->rt, &tool_events, t, &t->vm, &em);
+	if (r < 0) {
+		fprintf(stderr, "corral-vm: vm_start: %s: %s\n", errno_name(r), em.msg);
+		t->rc = 125;
+	}
+	return r;
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct tool *t = w->data;
+
+	log_warn("tool.interrupted", "signal=%d", w->signum);
+	finish(t, 128 + w->signum);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void summary(struct tool *t)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < t->run; i++)
+		if (t->boot_ms[i])
+			t->boot_ms[n++] = t->boot_ms[i];
+	if (n < 2)
+		return;
+	qsort(t->boot_ms, n, sizeof(uint64_t), cmp_u64);
+	log_info("vm.summary", "count=%u booted=%u boot_ms_min=%llu boot_ms_median=%llu "
+		 "boot_ms_max=%llu retries=%u accel=%s", t->count, n,
+		 (unsigned long long)t->boot_ms[0], (unsigned long long)t->boot_ms[n / 2],
+		 (unsigned long long)t->boot_ms[n - 1], t->attempts_total - n,
+		 vm_runtime_accel(t->rt));
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: corral-vm [--images DIR] [--run-dir DIR] [--accel auto|kvm|tcg] [--count N]\n"
+		"                 [--mem MIB] [--cpus N] [--boot-timeout MS] [--boot-attempts N]\n"
+		"                 [--append STR] [--cwd DIR] [--env K=V]... -- CMD [ARG]...\n");
+	exit(2);
+}
+
+static unsigned parse_uint(const char *s, unsigned max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max) {
+		fprintf(stderr, "corral-vm: bad number '%s' (max %u)\n", s, max);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "images", 1, NULL, 'i' },	   { "run-dir", 1, NULL, 'r' },
+		{ "accel", 1, NULL, 'a' },	   { "count", 1, NULL, 'n' },
+		{ "mem", 1, NULL, 'm' },	   { "cpus", 1, NULL, 'c' },
+		{ "boot-timeout", 1, NULL, 't' }, { "boot-attempts", 1, NULL, 'b' },
+		{ "append", 1, NULL, 'A' },	   { "cwd", 1, NULL, 'C' },
+		{ "env", 1, NULL, 'e' },	   { "help", 0, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char *env[TOOL_ENV_MAX + 1];
+	struct vm_config cfg = { 0 };
+	struct tool t = { .count = 1, .rc = 125 };
+	struct errmsg em = { "" };
+	ev_signal sigint, sigterm;
+	size_t nenv = 0;
+	int c;
+
+	log_init("corral-vm");
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': cfg.images_dir = optarg; break;
+		case 'r': cfg.run_dir = optarg; break;
+		case 'a': cfg.accel = optarg; break;
+		case 'n': t.count = parse_uint(optarg, TOOL_COUNT_MAX); break;
+		case 'm': cfg.mem_mib = parse_uint(optarg, 65536); break;
+		case 'c': cfg.vcpus = parse_uint(optarg, 64); break;
+		case 't': cfg.boot_timeout_ms = parse_uint(optarg, 3600000); break;
+		case 'b': cfg.boot_attempts = parse_uint(optarg, 20); break;
+		case 'A': cfg.append_extra = optarg; break;
+		case 'C': t.req.cwd = optarg; break;
+		case 'e':
+			if (nenv >= TOOL_ENV_MAX || !strchr(optarg, '='))
+				usage();
+			env[nenv++] = optarg;
+			break;
+		default: usage();
+		}
+	}
+	if (optind >= argc || t.count == 0)
+		usage();
+	t.req.argv = argv + optind;
+	t.req.env = nenv ? env : NULL;
+	t.req.uid = VM_USER_UID;
+	t.req.gid = VM_USER_GID;
+	t.boot_ms = calloc(t.count, sizeof(uint64_t));
+	t.exec_ms = calloc(t.count, sizeof(uint64_t));
+	if (!t.boot_ms || !t.exec_ms)
+		return 125;
+	signal(SIGPIPE, SIG_IGN);
+	t.loop = ev_default_loop(0);
+	if (vm_runtime_new(t.loop, &cfg, &t.rt, &em) < 0) {
+		fprintf(stderr, "corral-vm: %s\n", em.msg);
+		return 125;
+	}
+	ev_signal_init(&sigint, on_signal, SIGINT);
+	ev_signal_init(&sigterm, on_signal, SIGTERM);
+	sigint.data = sigterm.data = &t;
+	ev_signal_start(t.loop, &sigint);
+	ev_signal_start(t.loop, &sigterm);
+	if (start_next(&t) == 0)
+		ev_run(t.loop, 0);
+	t.vm = vm_destroy(t.vm);
+	if (t.count > 1)
+		summary(&t);
+	vm_runtime_free(t.rt);
+	free(t.boot_ms);
+	free(t.exec_ms);
+	return t.rc;
+}
