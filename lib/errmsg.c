@@ -1,7 +1,9 @@
 /*
  * errmsg: formatting of one-line error messages and errno names. libc only, never allocates.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "errmsg.h"
 
 #include <errno.h>

@@ -2,7 +2,9 @@
  * log: logfmt lines, one write(2) each. Must stay async-signal-unsafe-free enough to be called
  * from any module; it never allocates.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "log.h"
 
 #include <stdarg.h>

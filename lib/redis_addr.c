@@ -1,7 +1,9 @@
 /*
  * redis_addr: address parsing for the Redis contract. No I/O.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "redis_addr.h"
 
 #include <errno.h>

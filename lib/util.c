@@ -1,7 +1,9 @@
 /*
  * util: fd, clock and randomness helpers.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "util.h"
 
 #include <errno.h>
