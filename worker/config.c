@@ -1,0 +1,246 @@
+/*
+ * config: corrald's flags with getopt_long, over defaults from the environment. It validates every
+ * value (ranges, lengths, characters) and reports the first bad flag in one line. It must not
+ * open files or sockets: whether the images exist is vm/host's to say.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "redis_keys.h"
+
+#ifndef CORRAL_DEFAULT_IMAGES
+#define CORRAL_DEFAULT_IMAGES "/var/lib/corral/images"
+#endif
+#ifndef CORRAL_DEFAULT_RUN_DIR
+#define CORRAL_DEFAULT_RUN_DIR "/run/corral"
+#endif
+#ifndef CORRAL_VERSION
+#define CORRAL_VERSION "0"
+#endif
+
+enum { OPT_PREFIX = 256, OPT_QUEUE, OPT_RESULT_TTL, OPT_LOG_LEVEL, OPT_DRAIN, OPT_ACCEL };
+
+static const struct option options[] = {
+	{ "redis", required_argument, NULL, 'r' },
+	{ "images", required_argument, NULL, 'i' },
+	{ "run-dir", required_argument, NULL, 'd' },
+	{ "id", required_argument, NULL, 'n' },
+	{ "concurrency", required_argument, NULL, 'c' },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
+	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	{ "queue", required_argument, NULL, OPT_QUEUE },
+	{ "result-ttl", required_argument, NULL, OPT_RESULT_TTL },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void config_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: corrald [OPTIONS]\n"
+		"Claims jobs from Redis and runs each in a fresh microVM.\n\n"
+		"  --redis ADDR          redis://host:port or unix:///path ($CORRAL_REDIS; default %s)\n"
+		"  --images DIR          guest artefacts ($CORRAL_IMAGES; default %s)\n"
+		"  --run-dir DIR         per-VM sockets and scratch ($CORRAL_RUN_DIR; default %s)\n"
+		"  --id NAME             consumer name in the group (default: hostname)\n"
+		"  --concurrency N       jobs at once, 1..%d (default: number of CPUs)\n"
+		"  --accel auto|kvm|tcg  accelerator (default auto: probe KVM, fall back to TCG)\n"
+		"  --prefix P            key prefix (default %s)\n"
+		"  --queue Q             queue name, the hash tag of its keys (default %s)\n"
+		"  --result-ttl S        seconds results and output are kept (default %u)\n"
+		"  --drain-timeout S     on SIGTERM, seconds running jobs get to finish (default %u)\n"
+		"  --log-level L         debug|info|warn|error ($CORRAL_LOG_LEVEL; default info)\n"
+		"  --help, --version\n",
+		CORRAL_DEFAULT_REDIS, CORRAL_DEFAULT_IMAGES, CORRAL_DEFAULT_RUN_DIR,
+		CONFIG_CONCURRENCY_MAX, REDIS_KEYS_DEFAULT_PREFIX, REDIS_KEYS_DEFAULT_QUEUE,
+		CONFIG_RESULT_TTL_DEFAULT, CONFIG_DRAIN_DEFAULT_S);
+}
+
+static int parse_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
+		      unsigned *out, struct errmsg *reterr)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-' || *s == '+')
+		goto bad;
+	v = strtoul(s, &end, 10);
+	if (errno || *end)
+		goto bad;
+	if (v < min || v > max)
+		return errmsg_set(reterr, -EINVAL, "--%s: %lu is out of range %lu..%lu", flag, v,
+				  min, max);
+	*out = (unsigned)v;
+	return 0;
+bad:
+	return errmsg_set(reterr, -EINVAL, "--%s: '%.32s' is not a whole number", flag, s);
+}
+
+static int copy_str(const char *flag, const char *s, char *out, size_t size,
+		    struct errmsg *reterr)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return errmsg_set(reterr, -EINVAL, "--%s: empty", flag);
+	if (n >= size)
+		return errmsg_set(reterr, -EINVAL, "--%s: longer than %zu bytes", flag, size - 1);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int id_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+static int id_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!id_char_ok(*s))
+			return 0;
+	return 1;
+}
+
+static int parse_level(const char *s, enum log_level *out)
+{
+	static const char *const names[] = { "debug", "info", "warn", "error" };
+
+	for (int i = 0; i <= LOG_ERROR; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static void set_defaults(struct config *cfg)
+{
+	const char *env;
+	long ncpu;
+
+	memset(cfg, 0, sizeof(*cfg));
+	env = getenv("CORRAL_IMAGES");
+	snprintf(cfg->images, sizeof(cfg->images), "%s", env && *env ? env : CORRAL_DEFAULT_IMAGES);
+	env = getenv("CORRAL_RUN_DIR");
+	snprintf(cfg->run_dir, sizeof(cfg->run_dir), "%s",
+		 env && *env ? env : CORRAL_DEFAULT_RUN_DIR);
+	/* A hostname may hold characters a consumer name does not: keep the part before them. */
+	if (gethostname(cfg->id, sizeof(cfg->id)) < 0)
+		cfg->id[0] = '\0';
+	cfg->id[sizeof(cfg->id) - 1] = '\0';
+	for (char *p = cfg->id; *p; p++)
+		if (!id_char_ok(*p)) {
+			*p = '\0';
+			break;
+		}
+	if (!cfg->id[0])
+		snprintf(cfg->id, sizeof(cfg->id), "corrald");
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg->concurrency = ncpu < 1 ? 1 : ncpu > CONFIG_CONCURRENCY_MAX ? CONFIG_CONCURRENCY_MAX
+									 : (unsigned)ncpu;
+	snprintf(cfg->accel, sizeof(cfg->accel), "auto");
+	snprintf(cfg->prefix, sizeof(cfg->prefix), "%s", REDIS_KEYS_DEFAULT_PREFIX);
+	snprintf(cfg->queue, sizeof(cfg->queue), "%s", REDIS_KEYS_DEFAULT_QUEUE);
+	cfg->result_ttl_s = CONFIG_RESULT_TTL_DEFAULT;
+	cfg->drain_s = CONFIG_DRAIN_DEFAULT_S;
+	cfg->log_level = LOG_INFO;
+	env = getenv("CORRAL_LOG_LEVEL");
+	if (env)
+		(void)parse_level(env, &cfg->log_level);
+}
+
+static int parse_one(int opt, const char *arg, struct config *cfg, const char **redis_flag,
+		     struct errmsg *reterr)
+{
+	switch (opt) {
+	case 'r':
+		*redis_flag = arg;
+		return 0;
+	case 'i':
+		return copy_str("images", arg, cfg->images, sizeof(cfg->images), reterr);
+	case 'd':
+		return copy_str("run-dir", arg, cfg->run_dir, sizeof(cfg->run_dir), reterr);
+	case 'n':
+		if (strlen(arg) > CONFIG_ID_MAX || !id_ok(arg))
+			return errmsg_set(reterr, -EINVAL,
+					  "--id: 1 to %d characters of [A-Za-z0-9._-]", CONFIG_ID_MAX);
+		return copy_str("id", arg, cfg->id, sizeof(cfg->id), reterr);
+	case 'c':
+		return parse_uint("concurrency", arg, 1, CONFIG_CONCURRENCY_MAX, &cfg->concurrency,
+				  reterr);
+	case OPT_ACCEL:
+		if (strcmp(arg, "auto") && strcmp(arg, "kvm") && strcmp(arg, "tcg"))
+			return errmsg_set(reterr, -EINVAL, "--accel: expected auto, kvm or tcg");
+		return copy_str("accel", arg, cfg->accel, sizeof(cfg->accel), reterr);
+	case OPT_PREFIX:
+		return copy_str("prefix", arg, cfg->prefix, sizeof(cfg->prefix), reterr);
+	case OPT_QUEUE:
+		return copy_str("queue", arg, cfg->queue, sizeof(cfg->queue), reterr);
+	case OPT_RESULT_TTL:
+		return parse_uint("result-ttl", arg, 1, CONFIG_RESULT_TTL_MAX, &cfg->result_ttl_s,
+				  reterr);
+	case OPT_DRAIN:
+		return parse_uint("drain-timeout", arg, 0, CONFIG_DRAIN_MAX_S, &cfg->drain_s,
+				  reterr);
+	case OPT_LOG_LEVEL:
+		if (parse_level(arg, &cfg->log_level) < 0)
+			return errmsg_set(reterr, -EINVAL,
+					  "--log-level: expected debug, info, warn or error");
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reterr)
+{
+	const char *redis_flag = NULL;
+	struct redis_keys k;
+	int opt, r;
+
+	set_defaults(cfg);
+	optind = 0;	/* glibc: full re-initialisation, so tests can parse twice */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			return CONFIG_HELP;
+		case 'V':
+			return CONFIG_VERSION;
+		case ':':
+			return errmsg_set(reterr, -EINVAL, "%s: needs a value", argv[optind - 1]);
+		case '?':
+			return errmsg_set(reterr, -EINVAL, "unknown option '%.64s' (see --help)",
+					  argv[optind - 1]);
+		default:
+			r = parse_one(opt, optarg, cfg, &redis_flag, reterr);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (optind < argc)
+		return errmsg_set(reterr, -EINVAL, "unexpected argument '%.64s' (see --help)",
+				  argv[optind]);
+	r = redis_addr_resolve(redis_flag, &cfg->redis, reterr);
+	if (r < 0)
+		return r;
+	snprintf(cfg->redis_text, sizeof(cfg->redis_text), "%s",
+		 redis_flag ? redis_flag
+			    : getenv("CORRAL_REDIS") && *getenv("CORRAL_REDIS") ? getenv("CORRAL_REDIS")
+									       : CORRAL_DEFAULT_REDIS);
+	return redis_keys_init(&k, cfg->prefix, cfg->queue, reterr);
+}

@@ -1,0 +1,46 @@
+/*
+ * config: corrald's command line and environment, parsed into one struct. Pure: it reads argv and
+ * the environment it is given access to, never files or sockets, so it is unit-tested.
+ */
+#ifndef CORRALD_CONFIG_H
+#define CORRALD_CONFIG_H
+
+#include <stdio.h>
+
+#include "errmsg.h"
+#include "log.h"
+#include "redis_addr.h"
+
+#define CONFIG_PATH_MAX 4096
+#define CONFIG_ID_MAX 64		/* consumer name: [A-Za-z0-9._-], = WIRE_WORKER_MAX */
+#define CONFIG_CONCURRENCY_MAX 256
+#define CONFIG_RESULT_TTL_DEFAULT 86400u	/* 1 day */
+#define CONFIG_RESULT_TTL_MAX (90u * 86400u)
+#define CONFIG_DRAIN_DEFAULT_S 30u
+#define CONFIG_DRAIN_MAX_S 86400u
+
+struct config {
+	struct redis_addr redis;
+	char redis_text[REDIS_ADDR_MAX];	/* as given, for logs */
+	char images[CONFIG_PATH_MAX];
+	char run_dir[CONFIG_PATH_MAX];
+	char id[CONFIG_ID_MAX + 1];
+	unsigned concurrency;
+	char accel[8];			/* auto | kvm | tcg */
+	char prefix[65];
+	char queue[65];
+	unsigned result_ttl_s;
+	unsigned drain_s;
+	enum log_level log_level;
+};
+
+#define CONFIG_HELP 1
+#define CONFIG_VERSION 2
+
+/* Parses argv over the defaults (environment: CORRAL_REDIS, CORRAL_IMAGES, CORRAL_RUN_DIR,
+ * CORRAL_LOG_LEVEL; hostname; number of CPUs). Returns 0, CONFIG_HELP, CONFIG_VERSION, or
+ * -EINVAL with reterr naming the flag and what is wrong. */
+int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reterr);
+void config_usage(FILE *f);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * job: glue between the state machine and the world. Each callback builds one job_sm input,
+ * steps the machine and performs the returned actions in a fixed order (events, output, stop,
+ * start/exec, final script, free). Synchronous failures of vm_start/vm_exec are posted back as
+ * inputs from a zero timer, so actions never nest. After JOB_ACT_FREE the job is gone: nothing
+ * touches it again. Guest output goes to Redis only, never to the log.
+ */
+#define LOG_MOD "job"
+#include "job.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ev.h>
+
+#include "deadletter.h"
+#include "job_sm.h"
+#include "log.h"
+#include "output.h"
+#include "result.h"
+#include "util.h"
+#include "vm.h"
+#include "wire.h"
+
+/* An in-flight Redis request of a job; the job may be freed before the reply comes. */
+struct job_ticket {
+	struct job *job;
+};
+
+enum job_retry { RETRY_NONE, RETRY_LOOKUP, RETRY_FINAL };
+
+struct job {
+	const struct job_env *env;
+	char entry_id[CLAIM_ENTRY_ID_MAX + 1];
+	char id[WIRE_ID_MAX + 1];	/* "" when none could be read */
+	struct wire_job *wj;		/* NULL when invalid */
+	uint8_t *raw;			/* invalid jobs: the entry's bytes, for the dead stream */
+	size_t raw_len;
+	struct job_sm sm;
+	struct output out;
+	bool out_ready;
+	struct vm *vm;
+	uint32_t exec_id;
+	struct wire_timings t;
+	struct buf result_enc, final_enc;
+	struct job_ticket *ticket;
+	enum job_retry retry_what;
+	ev_timer timeout, retry, post;
+	struct job_sm_in posted;
+	char posted_text[WIRE_REASON_MAX + 1];
+};
+
+static void apply(struct job *j, const struct job_sm_out *out, int fd, const uint8_t *data);
+
+static const char *state_name(enum wire_state st)
+{
+	return wire_state_name(st);
+}
+
+static void feed(struct job *j, const struct job_sm_in *in, int fd, const uint8_t *data)
+{
+	struct job_sm_out out;
+
+	job_sm_step(&j->sm, in, &out);
+	apply(j, &out, fd, data);
+}
+
+static void feed_kind(struct job *j, enum job_input kind)
+{
+	struct job_sm_in in = { .kind = kind };
+
+	feed(j, &in, 0, NULL);
+}
+
+/* Feeds an input from a zero timer: for failures found while carrying out an action. */
+static void post(struct job *j, enum job_input kind, const char *text)
+{
+	memset(&j->posted, 0, sizeof(j->posted));
+	j->posted.kind = kind;
+	snprintf(j->posted_text, sizeof(j->posted_text), "%s", text ? text : "");
+	j->posted.text = j->posted_text;
+	ev_timer_stop(j->env->loop, &j->post);
+	ev_timer_set(&j->post, 0., 0.);
+	ev_timer_start(j->env->loop, &j->post);
+}
+
+static void on_post(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct job *j = w->data;
+	struct job_sm_in in = j->posted;
+
+	(void)loop;
+	(void)revents;
+	feed(j, &in, 0, NULL);
+}
+
+static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	feed_kind(w->data, JOB_IN_TIMEOUT);
+}
+
+/* ---- Redis requests with retry ---- */
+
+static struct job_ticket *ticket_new(struct job *j)
+{
+	struct job_ticket *t = malloc(sizeof(*t));
+
+	if (t) {
+		t->job = j;
+		j->ticket = t;
+	}
+	return t;
+}
+
+/* Takes the job back from a ticket; NULL when the job was freed meanwhile. */
+static struct job *ticket_take(struct job_ticket *t)
+{
+	struct job *j = t->job;
+
+	free(t);
+	if (j)
+		j->ticket = NULL;
+	return j;
+}
+
+static void retry_later(struct job *j, enum job_retry what)
+{
+	j->retry_what = what;
+	ev_timer_stop(j->env->loop, &j->retry);
+	ev_timer_set(&j->retry, JOB_RETRY_MS / 1000.0, 0.);
+	ev_timer_start(j->env->loop, &j->retry);
+}
+
+static void on_lookup(int deliveries, void *priv)
+{
+	struct job *j = ticket_take(priv);
+	struct job_sm_in in = { .kind = JOB_IN_ATTEMPT };
+
+	if (!j)
+		return;
+	if (deliveries == -EAGAIN) {
+		retry_later(j, RETRY_LOOKUP);
+		return;
+	}
+	if (deliveries <= 0) {
+		log_warn("job.not_ours", "entry=%s job=%s", j->entry_id, j->id);
+		feed_kind(j, JOB_IN_NOT_OURS);
+		return;
+	}
+	in.attempt = (uint32_t)deliveries;
+	feed(j, &in, 0, NULL);
+}
+
+static void send_lookup(struct job *j)
+{
+	struct job_ticket *t = ticket_new(j);
+	int r;
+
+	if (!t) {
+		retry_later(j, RETRY_LOOKUP);
+		return;
+	}
+	r = claim_lookup(j->env->cmd, j->env->k, j->env->worker, j->entry_id, on_lookup, t);
+	if (r < 0) {
+		j->ticket = NULL;
+		free(t);
+		retry_later(j, RETRY_LOOKUP);
+	}
+}
+
+static void on_final(enum result_outcome o, void *priv)
+{
+	struct job *j = ticket_take(priv);
+
+	if (!j)
+		return;
+	if (o == RESULT_UNKNOWN) {
+		retry_later(j, RETRY_FINAL);
+		return;
+	}
+	if (o == RESULT_WRITTEN)
+		log_info(j->sm.invalid ? "job.dead_lettered" : "job.written",
+			 "job=%s entry=%s attempt=%u state=%s", j->id[0] ? j->id : "-", j->entry_id,
+			 (unsigned)j->sm.attempt, state_name(j->sm.state));
+	else
+		log_warn("job.final_skipped", "job=%s entry=%s outcome=%s", j->id, j->entry_id,
+			 result_outcome_name(o));
+	feed_kind(j, JOB_IN_WRITTEN);
+}
+
+static void send_final(struct job *j)
+{
+	struct job_ticket *t = ticket_new(j);
+	int r;
+
+	if (!t) {
+		retry_later(j, RETRY_FINAL);
+		return;
+	}
+	if (j->sm.invalid) {
+		struct deadletter d = {
+			.entry_id = j->entry_id,
+			.consumer = j->env->worker,
+			.reason = j->sm.reason,
+			.job = j->raw,
+			.job_len = j->raw_len,
+			.job_id = j->id,
+			.result = &j->result_enc,
+			.final_msg = &j->final_enc,
+			.ttl_s = j->env->result_ttl_s,
+		};
+		r = deadletter_write(j->env->cmd, j->env->k, &d, on_final, t);
+	} else {
+		struct result_write w = {
+			.entry_id = j->entry_id,
+			.job_id = j->id,
+			.consumer = j->env->worker,
+			.result = &j->result_enc,
+			.final_msg = &j->final_enc,
+			.ttl_s = j->env->result_ttl_s,
+		};
+		r = result_write(j->env->cmd, j->env->k, &w, on_final, t);
+	}
+	if (r < 0) {
+		j->ticket = NULL;
+		free(t);
+		retry_later(j, RETRY_FINAL);
+	}
+}
+
+static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct job *j = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!rconn_is_up(j->env->cmd)) {
+		retry_later(j, j->retry_what);
+		return;
+	}
+	if (j->retry_what == RETRY_LOOKUP)
+		send_lookup(j);
+	else if (j->retry_what == RETRY_FINAL)
+		send_final(j);
+}
+
+/* ---- VM callbacks ---- */
+
+static void vm_on_ready(struct vm *vm, void *ud)
+{
+	struct job *j = ud;
+
+	j->t.vm_ms = time_now_ms();
+	log_info("job.vm_ready", "job=%s vm=%u boot_ms=%llu", j->id, vm_id(vm),
+		 (unsigned long long)vm_boot_ms(vm));
+	feed_kind(j, JOB_IN_VM_READY);
+}
+
+static void vm_on_started(struct vm *vm, uint32_t exec_id, int pid, void *ud)
+{
+	struct job *j = ud;
+
+	if (exec_id != j->exec_id)
+		return;
+	j->t.started_ms = time_now_ms();
+	log_info("job.started", "job=%s vm=%u pid=%d", j->id, vm_id(vm), pid);
+	feed_kind(j, JOB_IN_STARTED);
+}
+
+static void vm_on_output(struct vm *vm, uint32_t exec_id, int fd, const uint8_t *data, size_t len,
+			 void *ud)
+{
+	struct job *j = ud;
+	struct job_sm_in in = { .kind = JOB_IN_OUTPUT, .fd = fd, .len = len };
+
+	(void)vm;
+	if (exec_id != j->exec_id)
+		return;
+	if (!j->t.first_output_ms)
+		j->t.first_output_ms = time_now_ms();
+	feed(j, &in, fd, data);
+}
+
+static void vm_on_exited(struct vm *vm, uint32_t exec_id, int exit_code, int sig, void *ud)
+{
+	struct job *j = ud;
+	struct job_sm_in in = { .kind = JOB_IN_EXITED, .code = exit_code, .sig = sig };
+
+	(void)vm;
+	if (exec_id != j->exec_id)
+		return;
+	j->t.exited_ms = time_now_ms();
+	feed(j, &in, 0, NULL);
+}
+
+static void vm_on_exec_failed(struct vm *vm, uint32_t exec_id, int err, const char *msg, void *ud)
+{
+	struct job *j = ud;
+	struct job_sm_in in = { .kind = JOB_IN_EXEC_FAILED };
+	char text[WIRE_REASON_MAX + 1];
+
+	(void)vm;
+	if (exec_id != j->exec_id)
+		return;
+	snprintf(text, sizeof(text), "%s (%s)", msg && *msg ? msg : "cannot start", errno_name(err));
+	in.text = text;
+	feed(j, &in, 0, NULL);
+}
+
+static void vm_on_failed(struct vm *vm, int err, const char *why, void *ud)
+{
+	struct job *j = ud;
+	struct job_sm_in in = { .kind = JOB_IN_VM_FAILED };
+	char text[WIRE_REASON_MAX + 1];
+
+	(void)vm;
+	snprintf(text, sizeof(text), "%s (%s)", why && *why ? why : "failed", errno_name(err));
+	in.text = text;
+	log_warn("job.vm_failed", "job=%s err=%s", j->id, errno_name(err));
+	feed(j, &in, 0, NULL);
+}
+
+static const struct vm_events job_vm_events = {
+	.ready = vm_on_ready,
+	.started = vm_on_started,
+	.output = vm_on_output,
+	.exited = vm_on_exited,
+	.exec_failed = vm_on_exec_failed,
+	.failed = vm_on_failed,
+};
+
+/* ---- actions ---- */
+
+static void do_start_vm(struct job *j)
+{
+	struct errmsg err = { "" };
+	int r = vm_start(j->env->vmrt, &job_vm_events, j, &j->vm, &err);
+
+	if (r < 0) {
+		j->vm = NULL;
+		post(j, JOB_IN_VM_FAILED, err.msg[0] ? err.msg : errno_name(r));
+	}
+}
+
+static void do_exec(struct job *j)
+{
+	struct vm_exec_req req = {
+		.argv = j->wj->argv,
+		.env = j->wj->envc ? j->wj->env : NULL,
+		.cwd = j->wj->cwd,
+		.uid = VM_USER_UID,
+		.gid = VM_USER_GID,
+	};
+	struct errmsg err = { "" };
+	int r;
+
+	ev_timer_set(&j->timeout, j->wj->timeout_ms / 1000.0, 0.);
+	ev_timer_start(j->env->loop, &j->timeout);
+	r = vm_exec(j->vm, &req, &j->exec_id, &err);
+	if (r < 0)
+		post(j, JOB_IN_EXEC_FAILED, err.msg[0] ? err.msg : errno_name(r));
+}
+
+static void do_stop(struct job *j)
+{
+	ev_timer_stop(j->env->loop, &j->timeout);
+	if (j->t.started_ms && !j->t.exited_ms)
+		j->t.exited_ms = time_now_ms();	/* killed: timeout or output limit */
+	j->vm = vm_destroy(j->vm);
+}
+
+static int encode_final(struct job *j)
+{
+	struct wire_result res;
+	struct errmsg err = { "" };
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	snprintf(res.id, sizeof(res.id), "%s", j->id);
+	res.state = j->sm.state;
+	res.attempt = j->sm.attempt;
+	res.has_exit_code = j->sm.has_exit_code;
+	res.exit_code = j->sm.exit_code;
+	res.signal = j->sm.signal;
+	snprintf(res.reason, sizeof(res.reason), "%s", j->sm.reason);
+	snprintf(res.worker, sizeof(res.worker), "%s", j->env->worker);
+	snprintf(res.accel, sizeof(res.accel), "%s", j->sm.invalid ? "" : j->env->accel);
+	res.stdout_bytes = j->sm.stdout_bytes;
+	res.stderr_bytes = j->sm.stderr_bytes;
+	res.truncated = j->sm.truncated;
+	j->t.written_ms = time_now_ms();
+	res.t = j->t;
+	buf_reset(&j->result_enc);
+	r = wire_result_encode(&res, &j->result_enc, &err);
+	if (r < 0) {
+		log_error("job.encode_failed", "job=%s what=result err=\"%s\"", j->id, err.msg);
+		return r;
+	}
+	return output_final(&j->out, j->sm.state, j->sm.reason, &j->final_enc);
+}
+
+static void do_final(struct job *j)
+{
+	char reason[LOG_QUOTE_MAX + 8];
+
+	log_quote(reason, sizeof(reason), j->sm.reason, strlen(j->sm.reason));
+	if (j->sm.invalid)
+		log_warn("job.invalid", "job=%s entry=%s reason=%s", j->id[0] ? j->id : "-",
+			 j->entry_id, reason);
+	else
+		log_info("job.finished",
+			 "job=%s entry=%s attempt=%u state=%s exit=%d signal=%d reason=%s "
+			 "stdout=%llu stderr=%llu truncated=%d run_ms=%llu",
+			 j->id, j->entry_id, (unsigned)j->sm.attempt, state_name(j->sm.state),
+			 j->sm.has_exit_code ? j->sm.exit_code : -1, (int)j->sm.signal, reason,
+			 (unsigned long long)j->sm.stdout_bytes,
+			 (unsigned long long)j->sm.stderr_bytes, (int)j->sm.truncated,
+			 (unsigned long long)(j->t.exited_ms && j->t.started_ms
+						      ? j->t.exited_ms - j->t.started_ms
+						      : 0));
+	if (j->id[0] && encode_final(j) < 0) {
+		/* cannot happen with valid fields; dead-letter without a result rather than hang */
+		j->id[0] = '\0';
+	}
+	send_final(j);
+}
+
+static void ensure_output(struct job *j)
+{
+	unsigned timeout_s = j->wj ? j->wj->timeout_ms / 1000u : 0;
+
+	if (j->out_ready || !j->id[0])
+		return;
+	output_init(&j->out, j->env->cmd, j->env->k, j->id, j->env->worker, j->sm.attempt,
+		    j->env->result_ttl_s + timeout_s + JOB_OUT_EXPIRE_EXTRA_S);
+	j->out_ready = true;
+}
+
+static void apply(struct job *j, const struct job_sm_out *out, int fd, const uint8_t *data)
+{
+	if (out->acts & (JOB_ACT_EVENTS | JOB_ACT_PUBLISH | JOB_ACT_WRITE_RESULT |
+			 JOB_ACT_DEADLETTER))
+		ensure_output(j);
+	for (unsigned i = 0; i < out->nevents; i++) {
+		if (out->events[i] == WIRE_STATE_CLAIMED)
+			log_info("job.claimed", "job=%s entry=%s attempt=%u queued_ms=%llu", j->id,
+				 j->entry_id, (unsigned)j->sm.attempt,
+				 (unsigned long long)(j->t.claimed_ms - j->t.queued_ms));
+		(void)output_event(&j->out, out->events[i], NULL);
+	}
+	if (out->acts & JOB_ACT_PUBLISH)
+		(void)output_chunk(&j->out, fd, data, out->publish_len);
+	if (out->acts & JOB_ACT_STOP)
+		do_stop(j);
+	if (out->acts & JOB_ACT_START_VM)
+		do_start_vm(j);
+	if (out->acts & JOB_ACT_EXEC)
+		do_exec(j);
+	if (out->acts & (JOB_ACT_WRITE_RESULT | JOB_ACT_DEADLETTER))
+		do_final(j);
+	if (out->acts & JOB_ACT_FREE)
+		j->env->done(j, j->env->ud);	/* frees j */
+}
+
+/* ---- construction ---- */
+
+static int decode(struct job *j, const struct claim_entry *e, struct errmsg *why)
+{
+	int r;
+
+	if (e->deleted)
+		return errmsg_set(why, -ENOENT, "entry body was deleted from the stream");
+	if (!e->job)
+		return errmsg_set(why, -EBADMSG, "entry has no 'job' field");
+	r = wire_job_decode(e->job, e->job_len, &j->wj, why);
+	if (r < 0) {
+		j->wj = NULL;
+		if (!why->msg[0])
+			errmsg_set(why, r, "job: %s", errno_name(r));
+	}
+	return r;
+}
+
+int job_new(const struct job_env *env, const struct claim_entry *e, struct job **ret)
+{
+	struct errmsg why = { "" };
+	struct job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return -ENOMEM;
+	j->env = env;
+	snprintf(j->entry_id, sizeof(j->entry_id), "%s", e->entry_id);
+	j->t.queued_ms = e->queued_ms;
+	j->t.claimed_ms = time_now_ms();
+	buf_init(&j->result_enc, 0);
+	buf_init(&j->final_enc, 0);
+	ev_timer_init(&j->timeout, on_timeout, 0., 0.);
+	j->timeout.data = j;
+	ev_timer_init(&j->retry, on_retry, 0., 0.);
+	j->retry.data = j;
+	ev_timer_init(&j->post, on_post, 0., 0.);
+	j->post.data = j;
+	r = decode(j, e, &why);
+	if (r < 0) {
+		if (e->job && e->job_len > 0) {
+			size_t keep = e->job_len > WIRE_JOB_ENCODED_MAX ? WIRE_JOB_ENCODED_MAX
+									 : e->job_len;
+
+			j->raw = malloc(keep);
+			if (j->raw) {
+				memcpy(j->raw, e->job, keep);
+				j->raw_len = keep;
+			}
+			if (wire_job_peek_id(e->job, e->job_len, j->id) < 0)
+				j->id[0] = '\0';
+		}
+		job_sm_init(&j->sm, 0, 0, why.msg);
+	} else {
+		snprintf(j->id, sizeof(j->id), "%s", j->wj->id);
+		job_sm_init(&j->sm, j->wj->timeout_ms, j->wj->output_max, NULL);
+	}
+	*ret = j;
+	send_lookup(j);
+	return 0;
+}
+
+struct job *job_free(struct job *j)
+{
+	if (!j)
+		return NULL;
+	if (j->ticket)
+		j->ticket->job = NULL;
+	ev_timer_stop(j->env->loop, &j->timeout);
+	ev_timer_stop(j->env->loop, &j->retry);
+	ev_timer_stop(j->env->loop, &j->post);
+	j->vm = vm_destroy(j->vm);
+	if (j->out_ready)
+		output_fini(&j->out);
+	buf_free(&j->result_enc);
+	buf_free(&j->final_enc);
+	wire_job_free(j->wj);
+	free(j->raw);
+	free(j);
+	return NULL;
+}
+
+const char *job_entry_id(const struct job *j)
+{
+	return j->entry_id;
+}
+
+void job_abandon(struct job *j)
+{
+	log_warn("job.abandoned", "job=%s entry=%s phase=%s", j->id, j->entry_id,
+		 job_phase_name(j->sm.phase));
+	feed_kind(j, JOB_IN_ABANDON);
+}

@@ -1,0 +1,46 @@
+/*
+ * job: one claimed queue entry, from decode to the final script. It feeds every outside event
+ * (Redis replies, VM callbacks, timers) into the pure state machine (job_sm.h) and carries out
+ * the actions it returns: lifecycle events and output (output.h), a fresh VM per job (vm.h), the
+ * wall-clock timeout, and the result or dead-letter script. It does not pick entries (claim.c)
+ * nor count slots (worker.c). Every job reaches a final state or is abandoned at exit.
+ */
+#ifndef CORRALD_JOB_H
+#define CORRALD_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "claim.h"
+#include "redis_keys.h"
+#include "redis_conn.h"
+
+struct ev_loop;
+struct vm_runtime;
+struct job;
+
+#define JOB_RETRY_MS 1000u		/* re-send a lookup or final script after an unknown outcome */
+#define JOB_OUT_EXPIRE_EXTRA_S 3600u	/* output stream TTL while running: ttl + timeout + this */
+
+struct job_env {
+	struct ev_loop *loop;
+	struct rconn *cmd;		/* commands and scripts */
+	const struct redis_keys *k;
+	const char *worker;		/* consumer name */
+	unsigned result_ttl_s;
+	struct vm_runtime *vmrt;
+	const char *accel;		/* "kvm" | "tcg", for the result */
+	void (*done)(struct job *job, void *ud);	/* the job is finished: free it */
+	void *ud;
+};
+
+/* Takes an entry delivered by claim (copies what it needs) and starts it. 0 or -ENOMEM. */
+int job_new(const struct job_env *env, const struct claim_entry *e, struct job **ret);
+struct job *job_free(struct job *job);
+const char *job_entry_id(const struct job *job);
+/* Drops the job without a result (worker exit): the VM is destroyed, the entry stays pending.
+ * env->done() follows synchronously. */
+void job_abandon(struct job *job);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * job_sm: transitions of one job attempt. Inputs that make no sense in a phase (late VM events
+ * after the final decision, a second exit) are ignored, never fatal. It must stay free of I/O,
+ * clocks and allocation.
+ */
+#include "job_sm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *job_phase_name(enum job_phase p)
+{
+	static const char *const names[] = { "lookup", "booting", "running", "writing", "done" };
+
+	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
+}
+
+void job_sm_init(struct job_sm *sm, uint32_t timeout_ms, uint64_t output_max,
+		 const char *invalid_reason)
+{
+	memset(sm, 0, sizeof(*sm));
+	sm->phase = JOB_LOOKUP;
+	sm->timeout_ms = timeout_ms;
+	sm->output_max = output_max;
+	sm->state = WIRE_STATE_QUEUED;
+	if (invalid_reason) {
+		sm->invalid = true;
+		sm->state = WIRE_STATE_DEAD;
+		snprintf(sm->reason, sizeof(sm->reason), "%s", invalid_reason);
+	}
+}
+
+static void event(struct job_sm_out *out, enum wire_state st)
+{
+	out->acts |= JOB_ACT_EVENTS;
+	if (out->nevents < sizeof(out->events) / sizeof(out->events[0]))
+		out->events[out->nevents++] = st;
+}
+
+/* Decides the final state (the reason is set by the caller); job.c stops the VM and writes
+ * the result. */
+static void finish(struct job_sm *sm, struct job_sm_out *out, enum wire_state st)
+{
+	sm->phase = JOB_WRITING;
+	sm->state = st;
+	out->acts |= JOB_ACT_STOP | JOB_ACT_WRITE_RESULT;
+}
+
+static void finish_text(struct job_sm *sm, struct job_sm_out *out, const char *what,
+			const char *text)
+{
+	snprintf(sm->reason, sizeof(sm->reason), "%s: %s", what, text && *text ? text : "failed");
+	finish(sm, out, WIRE_STATE_FAILED);
+}
+
+static void on_output(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
+{
+	uint64_t room = sm->output_max - sm->kept;
+
+	if (in->fd == 2)
+		sm->stderr_bytes += in->len;
+	else
+		sm->stdout_bytes += in->len;
+	sm->first_output = true;
+	if (in->len <= room) {
+		sm->kept += in->len;
+		if (in->len > 0) {
+			out->acts |= JOB_ACT_PUBLISH;
+			out->publish_len = in->len;
+		}
+		return;
+	}
+	if (room > 0) {
+		out->acts |= JOB_ACT_PUBLISH;
+		out->publish_len = (size_t)room;
+	}
+	sm->kept = sm->output_max;
+	sm->truncated = true;
+	snprintf(sm->reason, sizeof(sm->reason), "output limit %llu bytes exceeded",
+		 (unsigned long long)sm->output_max);
+	finish(sm, out, WIRE_STATE_FAILED);
+}
+
+static void on_exited(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
+{
+	if (in->code >= 0) {
+		sm->has_exit_code = true;
+		sm->exit_code = in->code;
+		finish(sm, out, in->code == 0 ? WIRE_STATE_SUCCEEDED : WIRE_STATE_FAILED);
+		return;
+	}
+	sm->signal = in->sig > 0 ? in->sig : 0;
+	snprintf(sm->reason, sizeof(sm->reason), "killed by signal %d", (int)sm->signal);
+	finish(sm, out, WIRE_STATE_FAILED);
+}
+
+static void step_running(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
+{
+	switch (in->kind) {
+	case JOB_IN_STARTED:
+		if (!sm->started) {
+			sm->started = true;
+			event(out, WIRE_STATE_RUNNING);
+		}
+		break;
+	case JOB_IN_OUTPUT:
+		on_output(sm, in, out);
+		break;
+	case JOB_IN_EXITED:
+		on_exited(sm, in, out);
+		break;
+	case JOB_IN_EXEC_FAILED:
+		finish_text(sm, out, "exec", in->text);
+		break;
+	case JOB_IN_VM_FAILED:
+		finish_text(sm, out, "vm", in->text);
+		break;
+	case JOB_IN_TIMEOUT:
+		snprintf(sm->reason, sizeof(sm->reason), "timeout %u ms", (unsigned)sm->timeout_ms);
+		finish(sm, out, WIRE_STATE_TIMED_OUT);
+		break;
+	default:
+		break;
+	}
+}
+
+void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sm->phase == JOB_DONE)
+		return;
+	if (in->kind == JOB_IN_ABANDON) {
+		sm->phase = JOB_DONE;
+		out->acts = JOB_ACT_STOP | JOB_ACT_FREE;
+		return;
+	}
+	switch (sm->phase) {
+	case JOB_LOOKUP:
+		if (in->kind == JOB_IN_NOT_OURS) {
+			sm->phase = JOB_DONE;
+			out->acts = JOB_ACT_FREE;
+		} else if (in->kind == JOB_IN_ATTEMPT) {
+			sm->attempt = in->attempt ? in->attempt : 1;
+			if (sm->invalid) {
+				sm->phase = JOB_WRITING;
+				out->acts = JOB_ACT_DEADLETTER;
+				return;
+			}
+			sm->phase = JOB_BOOTING;
+			event(out, WIRE_STATE_CLAIMED);
+			event(out, WIRE_STATE_STARTING);
+			out->acts |= JOB_ACT_START_VM;
+		}
+		break;
+	case JOB_BOOTING:
+		if (in->kind == JOB_IN_VM_READY) {
+			sm->phase = JOB_RUNNING;
+			out->acts = JOB_ACT_EXEC;
+		} else if (in->kind == JOB_IN_VM_FAILED) {
+			finish_text(sm, out, "vm", in->text);
+		}
+		break;
+	case JOB_RUNNING:
+		step_running(sm, in, out);
+		break;
+	case JOB_WRITING:
+		if (in->kind == JOB_IN_WRITTEN) {
+			sm->phase = JOB_DONE;
+			out->acts = JOB_ACT_FREE;
+		}
+		break;
+	case JOB_DONE:
+		break;
+	}
+}

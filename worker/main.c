@@ -1,0 +1,87 @@
+/*
+ * corrald: wires the modules together and runs the libev loop. Parses the configuration, sets up
+ * logging and signals, creates the VM runtime (which probes the accelerator) and the worker, runs
+ * until the worker has drained. No job logic lives here.
+ */
+#define LOG_MOD "main"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <ev.h>
+
+#include "config.h"
+#include "log.h"
+#include "vm.h"
+#include "worker.h"
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	log_info("worker.signal", "signal=%d", w->signum);
+	worker_shutdown(w->data);
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg;
+	struct errmsg err = { "" };
+	struct vm_runtime *rt = NULL;
+	struct worker *w = NULL;
+	struct ev_loop *loop;
+	ev_signal sigterm, sigint;
+	struct vm_config vmcfg;
+	int r;
+
+	log_init("corrald");
+	r = config_parse(argc, argv, &cfg, &err);
+	if (r == CONFIG_HELP) {
+		config_usage(stdout);
+		return 0;
+	}
+	if (r == CONFIG_VERSION) {
+		printf("corrald %s\n", CORRAL_VERSION);
+		return 0;
+	}
+	if (r < 0) {
+		fprintf(stderr, "corrald: %s\n", err.msg);
+		return 2;
+	}
+	log_set_level(cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		fprintf(stderr, "corrald: cannot initialise libev\n");
+		return 1;
+	}
+	vmcfg = (struct vm_config){
+		.images_dir = cfg.images,
+		.run_dir = cfg.run_dir,
+		.accel = cfg.accel,
+	};
+	r = vm_runtime_new(loop, &vmcfg, &rt, &err);
+	if (r < 0) {
+		log_error("worker.vm_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
+		return 1;
+	}
+	r = worker_new(loop, &cfg, rt, &w, &err);
+	if (r < 0) {
+		log_error("worker.start_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
+		vm_runtime_free(rt);
+		return 1;
+	}
+	ev_signal_init(&sigterm, on_signal, SIGTERM);
+	sigterm.data = w;
+	ev_signal_start(loop, &sigterm);
+	ev_signal_init(&sigint, on_signal, SIGINT);
+	sigint.data = w;
+	ev_signal_start(loop, &sigint);
+	ev_run(loop, 0);
+	ev_signal_stop(loop, &sigterm);
+	ev_signal_stop(loop, &sigint);
+	worker_free(w);
+	vm_runtime_free(rt);
+	return 0;
+}

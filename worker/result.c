@@ -1,0 +1,123 @@
+/*
+ * result: the final-write script and its reply handling. All keys of the script share the
+ * queue's hash tag. The script must stay idempotent: a retry after a lost reply finds the entry
+ * acked and answers "gone" without writing anything twice.
+ */
+#define LOG_MOD "result"
+#include "result.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "log.h"
+#include "output.h"
+#include "script.h"
+
+/* KEYS: jobs, result, out. ARGV: group, entry, consumer, result, ttl, final, out_maxlen. */
+static struct script result_script = {
+	.name = "result",
+	.src = "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)\n"
+	       "if #p == 0 then return 'gone' end\n"
+	       "if p[1][2] ~= ARGV[3] then return 'not_owner' end\n"
+	       "redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])\n"
+	       "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'm', ARGV[6])\n"
+	       "redis.call('EXPIRE', KEYS[3], ARGV[5])\n"
+	       "redis.call('PUBLISH', KEYS[3], ARGV[6])\n"
+	       "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+	       "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+	       "return 'ok'\n",
+};
+
+struct result_call {
+	result_done_fn *fn;
+	void *priv;
+	char what[80];
+};
+
+const char *result_outcome_name(enum result_outcome o)
+{
+	switch (o) {
+	case RESULT_WRITTEN:
+		return "written";
+	case RESULT_GONE:
+		return "gone";
+	case RESULT_NOT_OWNER:
+		return "not_owner";
+	default:
+		return "unknown";
+	}
+}
+
+enum result_outcome result_outcome_of(const struct redisReply *reply, const char *what)
+{
+	if (!reply)
+		return RESULT_UNKNOWN;
+	if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) {
+		if (strcmp(reply->str, "ok") == 0)
+			return RESULT_WRITTEN;
+		if (strcmp(reply->str, "gone") == 0)
+			return RESULT_GONE;
+		if (strcmp(reply->str, "not_owner") == 0)
+			return RESULT_NOT_OWNER;
+	}
+	log_error("result.script_failed", "what=%s err=\"%.200s\"", what,
+		  reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+	return RESULT_UNKNOWN;
+}
+
+static void on_result(struct rconn *rc, struct redisReply *reply, void *priv)
+{
+	struct result_call *c = priv;
+
+	(void)rc;
+	c->fn(result_outcome_of(reply, c->what), c->priv);
+	free(c);
+}
+
+void result_scripts_load(struct rconn *rc)
+{
+	(void)script_load(rc, &result_script);
+}
+
+int result_write(struct rconn *rc, const struct redis_keys *k, const struct result_write *w,
+		 result_done_fn *fn, void *priv)
+{
+	char rkey[REDIS_KEYS_NAME_MAX], okey[REDIS_KEYS_NAME_MAX], ttl[16];
+	const char *args[10];
+	size_t lens[10];
+	struct result_call *c;
+	int r;
+
+	redis_keys_result(k, w->job_id, rkey);
+	redis_keys_out(k, w->job_id, okey);
+	snprintf(ttl, sizeof(ttl), "%u", w->ttl_s);
+	args[0] = k->jobs;
+	args[1] = rkey;
+	args[2] = okey;
+	args[3] = REDIS_KEYS_GROUP;
+	args[4] = w->entry_id;
+	args[5] = w->consumer;
+	args[6] = (const char *)w->result->data;
+	args[7] = ttl;
+	args[8] = (const char *)w->final_msg->data;
+	args[9] = OUTPUT_STREAM_ENTRIES_STR;
+	for (int i = 0; i < 10; i++)
+		if (i != 6 && i != 8)
+			lens[i] = strlen(args[i]);
+	lens[6] = w->result->len;
+	lens[8] = w->final_msg->len;
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fn = fn;
+	c->priv = priv;
+	snprintf(c->what, sizeof(c->what), "result job=%s", w->job_id);
+	r = script_eval(rc, &result_script, 3, 10, args, lens, on_result, c);
+	if (r < 0)
+		free(c);
+	return r;
+}
