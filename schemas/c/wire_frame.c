@@ -245,6 +245,7 @@ int wire_frame_decode(const void *data, size_t len, struct wire_frame **ret,
 	r = frame_fields(k, f, reterr);
 	if (r < 0)
 		goto out;
+	r = 0;
 	*ret = f;
 	f = NULL;
 out:

@@ -181,6 +181,7 @@ int wire_job_decode(const void *data, size_t len, struct wire_job **ret, struct 
 	r = job_fields(f, job, reterr);
 	if (r < 0)
 		goto out;
+	r = 0;
 	*ret = job;
 	job = NULL;
 out:

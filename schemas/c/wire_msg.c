@@ -120,6 +120,7 @@ int wire_msg_decode(const void *data, size_t len, struct wire_msg **ret, struct 
 	r = msg_fields(f, m, reterr);
 	if (r < 0)
 		goto out;
+	r = 0;
 	*ret = m;
 	m = NULL;
 out:

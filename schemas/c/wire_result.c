@@ -149,6 +149,7 @@ int wire_result_decode(const void *data, size_t len, struct wire_result *ret,
 	r = result_fields(f, &res, reterr);
 	if (r < 0)
 		goto out;
+	r = 0;
 	*ret = res;
 out:
 	wire_doc_free(&doc);

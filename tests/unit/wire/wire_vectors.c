@@ -299,6 +299,8 @@ static void run_valid(struct run *run, const char *name, const uint8_t *p, size_
 		failf(run, name, "valid vector refused: %s (%d)", e.msg, r);
 		goto out;
 	}
+	if (r != 0)
+		failf(run, name, "decoder returned %d, not 0", r);
 	for (char *line = strtok(expect, "\n"); line; line = strtok(NULL, "\n")) {
 		if (!dump_has_line(&d1, line, strlen(line)))
 			failf(run, name, "dump lacks line '%s'; dump:\n%.*s", line,
