@@ -1,0 +1,47 @@
+/*
+ * corral submit: queues a job and prints its id; it does not wait for it.
+ */
+#include <stdio.h>
+
+#include <hiredis/hiredis.h>
+
+#include "jobspec.h"
+#include "verbs.h"
+
+static void usage(void)
+{
+	printf("Usage: corral submit [OPTIONS] -- CMD [ARGS...]\n"
+	       "Queues CMD to run in a fresh microVM and prints the job id.\n\n" JOBSPEC_USAGE
+		       CLI_COMMON_USAGE);
+}
+
+int cmd_submit(int argc, char **argv)
+{
+	char entry[JOBSPEC_ENTRY_ID_MAX + 1];
+	struct wire_job *job = NULL;
+	redisContext *ctx = NULL;
+	struct cli cli;
+	int r, rc = CLI_EXIT_USAGE;
+
+	cli_init(&cli, "submit");
+	r = jobspec_parse(&cli, argc, argv, &job);
+	if (r == CLI_OPT_HELP) {
+		usage();
+		return 0;
+	}
+	if (r < 0)
+		return CLI_EXIT_USAGE;
+	rc = 1;
+	ctx = cli_connect(&cli, false);
+	if (!ctx)
+		goto out;
+	if (jobspec_submit(&cli, ctx, job, entry) < 0)
+		goto out;
+	printf("%s\n", job->id);
+	rc = 0;
+out:
+	if (ctx)
+		redisFree(ctx);
+	wire_job_free(job);
+	return rc;
+}
