@@ -1,0 +1,155 @@
+/*
+ * Unit tests for worker/config.c (corrald's flags and defaults) and lib/redis_keys.c (the key
+ * names both corrald and corral use).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "redis_keys.h"
+
+#define ARGV(...) ((char *[]){ "corrald", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "corrald", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(cfg, err, ...) config_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), cfg, err)
+
+static int setup(void **state)
+{
+	(void)state;
+	unsetenv("CORRAL_REDIS");
+	unsetenv("CORRAL_IMAGES");
+	unsetenv("CORRAL_RUN_DIR");
+	unsetenv("CORRAL_LOG_LEVEL");
+	return 0;
+}
+
+static void test_defaults(void **state)
+{
+	static struct config cfg;
+	struct errmsg err = { "" };
+	char *argv[] = { "corrald", NULL };
+
+	(void)state;
+	setenv("CORRAL_REDIS", "redis://10.0.0.5:6380", 1);
+	setenv("CORRAL_IMAGES", "/img", 1);
+	assert_int_equal(config_parse(1, argv, &cfg, &err), 0);
+	assert_false(cfg.redis.is_unix);
+	assert_string_equal(cfg.redis.host, "10.0.0.5");
+	assert_int_equal(cfg.redis.port, 6380);
+	assert_string_equal(cfg.images, "/img");
+	assert_true(cfg.concurrency >= 1);
+	assert_true(cfg.id[0] != '\0');
+	assert_string_equal(cfg.accel, "auto");
+	assert_string_equal(cfg.prefix, "corral:");
+	assert_string_equal(cfg.queue, "q");
+	assert_int_equal(cfg.result_ttl_s, 86400);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	setup(NULL);
+}
+
+static void test_flags(void **state)
+{
+	static struct config cfg;
+	struct errmsg err = { "" };
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--redis", "unix:///tmp/r.sock", "--images", "/i",
+			       "--run-dir", "/r", "--id", "w-1", "--concurrency", "4", "--accel",
+			       "tcg", "--prefix", "x:", "--queue", "gpu", "--result-ttl", "60",
+			       "--drain-timeout", "0", "--log-level", "debug"),
+			 0);
+	assert_true(cfg.redis.is_unix);
+	assert_string_equal(cfg.redis.path, "/tmp/r.sock");
+	assert_string_equal(cfg.images, "/i");
+	assert_string_equal(cfg.run_dir, "/r");
+	assert_string_equal(cfg.id, "w-1");
+	assert_int_equal(cfg.concurrency, 4);
+	assert_string_equal(cfg.accel, "tcg");
+	assert_string_equal(cfg.prefix, "x:");
+	assert_string_equal(cfg.queue, "gpu");
+	assert_int_equal(cfg.result_ttl_s, 60);
+	assert_int_equal(cfg.drain_s, 0);
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+	/* parsing twice works (getopt state is reset) */
+	assert_int_equal(PARSE(&cfg, &err, "--concurrency", "2"), 0);
+	assert_int_equal(cfg.concurrency, 2);
+}
+
+static void test_errors(void **state)
+{
+	static struct config cfg;
+	struct errmsg err = { "" };
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--concurrency", "0"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--concurrency"));
+	assert_int_equal(PARSE(&cfg, &err, "--concurrency", "12x"), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a whole number"));
+	assert_int_equal(PARSE(&cfg, &err, "--concurrency", "-3"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "--concurrency", "100000"), -EINVAL);
+	assert_non_null(strstr(err.msg, "out of range"));
+	assert_int_equal(PARSE(&cfg, &err, "--accel", "hvf"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--accel"));
+	assert_int_equal(PARSE(&cfg, &err, "--id", "a b"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--id"));
+	assert_int_equal(PARSE(&cfg, &err, "--redis", "http://x"), -EINVAL);
+	assert_non_null(strstr(err.msg, "redis"));
+	assert_int_equal(PARSE(&cfg, &err, "--prefix", "a{b}"), -EINVAL);
+	assert_non_null(strstr(err.msg, "prefix"));
+	assert_int_equal(PARSE(&cfg, &err, "--queue", "a:b"), -EINVAL);
+	assert_non_null(strstr(err.msg, "queue"));
+	assert_int_equal(PARSE(&cfg, &err, "--bogus"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--bogus"));
+	assert_int_equal(PARSE(&cfg, &err, "--images"), -EINVAL);
+	assert_non_null(strstr(err.msg, "needs a value"));
+	assert_int_equal(PARSE(&cfg, &err, "stray"), -EINVAL);
+	assert_non_null(strstr(err.msg, "stray"));
+	assert_int_equal(PARSE(&cfg, &err, "--log-level", "loud"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "--result-ttl", "0"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "--help"), CONFIG_HELP);
+	assert_int_equal(PARSE(&cfg, &err, "--version"), CONFIG_VERSION);
+}
+
+static void test_keys(void **state)
+{
+	struct redis_keys k;
+	struct errmsg err = { "" };
+	char name[REDIS_KEYS_NAME_MAX];
+	char long_name[REDIS_KEYS_PREFIX_MAX + 2];
+
+	(void)state;
+	assert_int_equal(redis_keys_init(&k, "corral:", "q", &err), 0);
+	assert_string_equal(k.jobs, "corral:{q}:jobs");
+	assert_string_equal(k.dead, "corral:{q}:dead");
+	redis_keys_out(&k, "abc", name);
+	assert_string_equal(name, "corral:{q}:out:abc");
+	redis_keys_result(&k, "abc", name);
+	assert_string_equal(name, "corral:{q}:result:abc");
+	assert_int_equal(redis_keys_init(&k, "", "t1", &err), 0);
+	assert_string_equal(k.jobs, "{t1}:jobs");
+	assert_int_equal(redis_keys_init(&k, "a b", "q", &err), -EINVAL);
+	assert_int_equal(redis_keys_init(&k, "c:", "", &err), -EINVAL);
+	memset(long_name, 'p', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(redis_keys_init(&k, long_name, "q", &err), -EINVAL);
+	long_name[REDIS_KEYS_PREFIX_MAX] = '\0';	/* exactly the maximum */
+	assert_int_equal(redis_keys_init(&k, long_name, "q", &err), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_defaults, setup),
+		cmocka_unit_test_setup(test_flags, setup),
+		cmocka_unit_test_setup(test_errors, setup),
+		cmocka_unit_test(test_keys),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

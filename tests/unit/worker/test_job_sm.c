@@ -1,0 +1,256 @@
+/*
+ * Unit tests for worker/job_sm.c: every transition of a job attempt, the output cap arithmetic
+ * and the final states and reasons, without Redis or VMs (the machine is pure).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "job_sm.h"
+
+static struct job_sm_out step(struct job_sm *sm, enum job_input kind)
+{
+	struct job_sm_in in = { .kind = kind, .attempt = 1 };
+	struct job_sm_out out;
+
+	job_sm_step(sm, &in, &out);
+	return out;
+}
+
+static struct job_sm_out output(struct job_sm *sm, int fd, size_t len)
+{
+	struct job_sm_in in = { .kind = JOB_IN_OUTPUT, .fd = fd, .len = len };
+	struct job_sm_out out;
+
+	job_sm_step(sm, &in, &out);
+	return out;
+}
+
+static struct job_sm_out exited(struct job_sm *sm, int code, int sig)
+{
+	struct job_sm_in in = { .kind = JOB_IN_EXITED, .code = code, .sig = sig };
+	struct job_sm_out out;
+
+	job_sm_step(sm, &in, &out);
+	return out;
+}
+
+/* Drives a fresh job to RUNNING with the process started. */
+static void to_running(struct job_sm *sm, uint32_t timeout_ms, uint64_t output_max)
+{
+	struct job_sm_out out;
+
+	job_sm_init(sm, timeout_ms, output_max, NULL);
+	out = step(sm, JOB_IN_ATTEMPT);
+	assert_int_equal(out.acts, JOB_ACT_EVENTS | JOB_ACT_START_VM);
+	assert_int_equal(out.nevents, 2);
+	assert_int_equal(out.events[0], WIRE_STATE_CLAIMED);
+	assert_int_equal(out.events[1], WIRE_STATE_STARTING);
+	assert_int_equal(sm->phase, JOB_BOOTING);
+	out = step(sm, JOB_IN_VM_READY);
+	assert_int_equal(out.acts, JOB_ACT_EXEC);
+	out = step(sm, JOB_IN_STARTED);
+	assert_int_equal(out.acts, JOB_ACT_EVENTS);
+	assert_int_equal(out.nevents, 1);
+	assert_int_equal(out.events[0], WIRE_STATE_RUNNING);
+	assert_int_equal(sm->phase, JOB_RUNNING);
+}
+
+static void test_success(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_out out;
+
+	(void)state;
+	to_running(&sm, 60000, 1024);
+	out = output(&sm, 1, 10);
+	assert_int_equal(out.acts, JOB_ACT_PUBLISH);
+	assert_int_equal(out.publish_len, 10);
+	out = output(&sm, 2, 5);
+	assert_int_equal(out.publish_len, 5);
+	out = exited(&sm, 0, 0);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_SUCCEEDED);
+	assert_true(sm.has_exit_code);
+	assert_int_equal(sm.exit_code, 0);
+	assert_string_equal(sm.reason, "");
+	assert_int_equal(sm.stdout_bytes, 10);
+	assert_int_equal(sm.stderr_bytes, 5);
+	assert_false(sm.truncated);
+	/* nothing but the write's completion moves it now */
+	assert_int_equal(step(&sm, JOB_IN_TIMEOUT).acts, 0);
+	assert_int_equal(exited(&sm, 1, 0).acts, 0);
+	assert_int_equal(output(&sm, 1, 3).acts, 0);
+	out = step(&sm, JOB_IN_WRITTEN);
+	assert_int_equal(out.acts, JOB_ACT_FREE);
+	assert_int_equal(sm.phase, JOB_DONE);
+	assert_int_equal(step(&sm, JOB_IN_WRITTEN).acts, 0);
+	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, 0);
+}
+
+static void test_exit_code_and_signal(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_out out;
+
+	(void)state;
+	to_running(&sm, 60000, 1024);
+	out = exited(&sm, 3, 0);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_true(sm.has_exit_code);
+	assert_int_equal(sm.exit_code, 3);
+	assert_int_equal(sm.signal, 0);
+
+	to_running(&sm, 60000, 1024);
+	exited(&sm, -1, 9);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_false(sm.has_exit_code);
+	assert_int_equal(sm.signal, 9);
+	assert_string_equal(sm.reason, "killed by signal 9");
+}
+
+static void test_output_cap(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_out out;
+
+	(void)state;
+	to_running(&sm, 60000, 10);
+	out = output(&sm, 1, 6);
+	assert_int_equal(out.acts, JOB_ACT_PUBLISH);
+	assert_int_equal(out.publish_len, 6);
+	out = output(&sm, 2, 6);	/* 2 bytes over: keep 4, then end the job */
+	assert_int_equal(out.acts, JOB_ACT_PUBLISH | JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(out.publish_len, 4);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_true(sm.truncated);
+	assert_false(sm.has_exit_code);
+	assert_string_equal(sm.reason, "output limit 10 bytes exceeded");
+	assert_int_equal(sm.stdout_bytes, 6);
+	assert_int_equal(sm.stderr_bytes, 6);
+	assert_int_equal(sm.kept, 10);
+	assert_int_equal(output(&sm, 1, 100).acts, 0);	/* nothing more is published */
+
+	/* exactly at the cap is fine, one byte more is not */
+	to_running(&sm, 60000, 10);
+	assert_int_equal(output(&sm, 1, 10).publish_len, 10);
+	assert_int_equal(sm.phase, JOB_RUNNING);
+	out = output(&sm, 1, 1);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);	/* no room left */
+	assert_true(sm.truncated);
+
+	/* an empty chunk publishes nothing and changes nothing */
+	to_running(&sm, 60000, 10);
+	assert_int_equal(output(&sm, 1, 0).acts, 0);
+}
+
+static void test_timeout(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_out out;
+
+	(void)state;
+	to_running(&sm, 2000, 1024);
+	out = step(&sm, JOB_IN_TIMEOUT);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+	assert_string_equal(sm.reason, "timeout 2000 ms");
+	assert_int_equal(exited(&sm, -1, 9).acts, 0);	/* the kill's exit is not a second end */
+	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+}
+
+static void test_vm_and_exec_failures(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_in in = { .kind = JOB_IN_VM_FAILED, .text = "boot failed" };
+	struct job_sm_out out;
+
+	(void)state;
+	job_sm_init(&sm, 1000, 10, NULL);
+	step(&sm, JOB_IN_ATTEMPT);
+	job_sm_step(&sm, &in, &out);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_string_equal(sm.reason, "vm: boot failed");
+
+	to_running(&sm, 1000, 10);
+	in.kind = JOB_IN_EXEC_FAILED;
+	in.text = "nosuchcmd: not found (ENOENT)";
+	job_sm_step(&sm, &in, &out);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_string_equal(sm.reason, "exec: nosuchcmd: not found (ENOENT)");
+
+	to_running(&sm, 1000, 10);
+	in.kind = JOB_IN_VM_FAILED;
+	in.text = NULL;
+	job_sm_step(&sm, &in, &out);
+	assert_string_equal(sm.reason, "vm: failed");
+}
+
+static void test_invalid_job(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_in in = { .kind = JOB_IN_ATTEMPT, .attempt = 2 };
+	struct job_sm_out out;
+
+	(void)state;
+	job_sm_init(&sm, 0, 0, "argv: missing");
+	assert_int_equal(sm.state, WIRE_STATE_DEAD);
+	job_sm_step(&sm, &in, &out);
+	assert_int_equal(out.acts, JOB_ACT_DEADLETTER);
+	assert_int_equal(out.nevents, 0);
+	assert_int_equal(sm.attempt, 2);
+	assert_string_equal(sm.reason, "argv: missing");
+	assert_int_equal(step(&sm, JOB_IN_VM_READY).acts, 0);
+	assert_int_equal(step(&sm, JOB_IN_WRITTEN).acts, JOB_ACT_FREE);
+}
+
+static void test_not_ours_and_abandon(void **state)
+{
+	struct job_sm sm;
+
+	(void)state;
+	job_sm_init(&sm, 1000, 10, NULL);
+	assert_int_equal(step(&sm, JOB_IN_VM_READY).acts, 0);	/* nothing before the attempt */
+	assert_int_equal(step(&sm, JOB_IN_NOT_OURS).acts, JOB_ACT_FREE);
+	assert_int_equal(sm.phase, JOB_DONE);
+
+	to_running(&sm, 1000, 10);
+	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_FREE);
+	assert_int_equal(sm.phase, JOB_DONE);
+
+	job_sm_init(&sm, 1000, 10, NULL);
+	step(&sm, JOB_IN_ATTEMPT);
+	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_FREE);
+}
+
+static void test_started_once(void **state)
+{
+	struct job_sm sm;
+
+	(void)state;
+	to_running(&sm, 1000, 10);
+	assert_int_equal(step(&sm, JOB_IN_STARTED).acts, 0);	/* one running event only */
+	assert_string_equal(job_phase_name(JOB_WRITING), "writing");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_success),
+		cmocka_unit_test(test_exit_code_and_signal),
+		cmocka_unit_test(test_output_cap),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_vm_and_exec_failures),
+		cmocka_unit_test(test_invalid_job),
+		cmocka_unit_test(test_not_ours_and_abandon),
+		cmocka_unit_test(test_started_once),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
