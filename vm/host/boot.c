@@ -138,6 +138,7 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 		.prefix = (const char *const *)rt->prefix,
 		.accel = rt->accel,
 		.tb_mib = QEMU_TCG_TB_MIB,
+		.tsc_khz = strcmp(rt->accel, "tcg") == 0 ? rt->tsc_khz : 0,
 		.mem_mib = rt->mem_mib,
 		.vcpus = rt->vcpus,
 		.kernel = rt->kernel,
@@ -221,14 +222,18 @@ void boot_ready(struct vm *vm, const char *agent_version)
 /* During boot: ends the attempt, then retries or gives up. */
 static void attempt_failed(struct vm *vm, int err, const char *why)
 {
-	char tail[VM_CONSOLE_TAIL_MAX], q[VM_CONSOLE_TAIL_MAX + 64], w[128], reason[VM_WHY_MAX];
+	char tail[VM_CONSOLE_TAIL_MAX], q[LOG_QUOTE_MAX * 4 + 16], w[128], reason[VM_WHY_MAX];
 	struct errmsg em = { "" };
 	unsigned ms = (unsigned)(time_mono_ms() - vm->t_attempt_ms);
+	size_t n;
 	int r;
 
 	vm_teardown(vm);
 	vm_file_tail(vm->paths.console_log, tail, sizeof(tail));
-	log_quote(q, sizeof(q), tail, strlen(tail));
+	/* log_quote keeps the first LOG_QUOTE_MAX bytes: give it the last ones. */
+	n = strlen(tail);
+	log_quote(q, sizeof(q), tail + (n > LOG_QUOTE_MAX ? n - LOG_QUOTE_MAX : 0),
+		  n > LOG_QUOTE_MAX ? LOG_QUOTE_MAX : n);
 	log_warn(err == -ETIMEDOUT ? "vm.boot_hung" : "vm.boot_failed",
 		 "vm=%u attempt=%u of=%u ms=%u accel=%s reason=%s console=%s", vm->id, vm->attempt,
 		 vm->rt->boot_attempts, ms, vm->rt->accel,
@@ -241,8 +246,8 @@ static void attempt_failed(struct vm *vm, int err, const char *why)
 		vm_fail(vm, r, reason);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "boot failed after %u attempt%s, last: %s; console: %s",
-		 vm->attempt, vm->attempt == 1 ? "" : "s", why, q);
+	snprintf(reason, sizeof(reason), "boot failed after %u attempt%s, last: %s; console tail: %s",
+		 vm->attempt, vm->attempt == 1 ? "" : "s", why, tail);
 	vm_fail(vm, err, reason);
 }
 

@@ -118,7 +118,7 @@ static int check_cfg(const struct qemu_argv_cfg *c, struct errmsg *reterr)
 			if ((unsigned char)c->append_extra[i] < 0x20 || c->append_extra[i] == 0x7f)
 				return errmsg_set(reterr, -EINVAL,
 						  "append_extra: control byte at offset %zu", i);
-		if (strlen(QEMU_KERNEL_CMDLINE) + 1 + len > QEMU_CMDLINE_MAX)
+		if (strlen(QEMU_KERNEL_CMDLINE) + 32 + 1 + len > QEMU_CMDLINE_MAX)
 			return errmsg_set(reterr, -E2BIG,
 					  "kernel command line over %d bytes", QEMU_CMDLINE_MAX);
 	}
@@ -130,6 +130,7 @@ int qemu_argv_build(const struct qemu_argv_cfg *c, struct qemu_argv *out, struct
 	struct argv_builder b = { 0 };
 	const struct vm_paths *p = c->paths;
 	char *rootfs = NULL, *agent = NULL, *qmp = NULL, *console = NULL;
+	char tsc[32] = "";
 	int r;
 
 	r = check_cfg(c, reterr);
@@ -174,10 +175,10 @@ int qemu_argv_build(const struct qemu_argv_cfg *c, struct qemu_argv *out, struct
 	add(&b, "-initrd");
 	add(&b, "%s", c->initrd);
 	add(&b, "-append");
-	if (c->append_extra && *c->append_extra)
-		add(&b, "%s %s", QEMU_KERNEL_CMDLINE, c->append_extra);
-	else
-		add(&b, "%s", QEMU_KERNEL_CMDLINE);
+	if (c->tsc_khz)
+		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%u", c->tsc_khz);
+	add(&b, "%s%s%s%s", QEMU_KERNEL_CMDLINE, tsc, c->append_extra && *c->append_extra ? " " : "",
+	    c->append_extra ? c->append_extra : "");
 	add(&b, "-drive");
 	add(&b, "id=root,file=%s,format=raw,if=none,readonly=on", rootfs);
 	add(&b, "-device");

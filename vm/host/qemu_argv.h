@@ -47,6 +47,7 @@ struct qemu_argv_cfg {
 	const char *kernel;
 	const char *initrd;
 	const char *rootfs;
+	unsigned tsc_khz;		/* > 0: tsc_early_khz= for the guest kernel (TCG) */
 	const char *append_extra;	/* appended to the kernel command line, or NULL */
 	bool sandbox;			/* -sandbox on,... (seccomp in QEMU) */
 	const struct vm_paths *paths;

@@ -159,6 +159,15 @@ int vm_runtime_new(struct ev_loop *loop, const struct vm_config *cfg, struct vm_
 	r = accel_decide(rt, cfg->accel ? cfg->accel : "auto", reterr);
 	if (r < 0)
 		goto out;
+	if (strcmp(rt->accel, "tcg") == 0) {
+		int t = host_tsc_khz(&rt->tsc_khz);
+
+		if (t < 0)
+			log_warn("vm.tsc_unknown", "err=%s note=\"TCG boots may hang in TSC "
+				 "calibration under load\"", errno_name(t));
+		else
+			log_info("vm.tsc", "tsc_khz=%u", rt->tsc_khz);
+	}
 	*ret = rt;
 	rt = NULL;
 out:

@@ -15,7 +15,7 @@
 #include "vm.h"
 
 #define VM_EXECS_MAX 64			/* processes running at once in one VM */
-#define VM_CONSOLE_TAIL_MAX 400		/* console.log bytes quoted in a boot failure */
+#define VM_CONSOLE_TAIL_MAX 600		/* console.log bytes kept in a boot failure reason */
 #define VM_WHY_MAX 1024			/* failure reason handed to failed() */
 #define VM_EOF_GRACE_MS 250		/* after an EOF, wait this long for QEMU's exit status */
 #define VM_CONNECT_RETRY_MAX_MS 20	/* QEMU creates the sockets ~30 ms after exec */
@@ -38,6 +38,7 @@ struct vm_runtime {
 	char *append_extra;
 	char **prefix;			/* exec wrapper argv, NULL-terminated, or NULL */
 	char accel[8];			/* "kvm" or "tcg" */
+	unsigned tsc_khz;		/* host TSC for TCG guests (tsc.c), 0 = unknown */
 	unsigned mem_mib, vcpus, boot_timeout_ms, boot_attempts;
 	unsigned next_vm;
 	bool probing;
@@ -113,6 +114,10 @@ void vm_dir_remove(struct vm *vm);
 void vm_dir_sweep(const char *run_dir);
 /* The last bytes of a log file, control bytes as spaces, into out (size n). Returns out. */
 char *vm_file_tail(const char *path, char *out, size_t n);
+
+/* tsc.c: the host TSC frequency in kHz (a TCG guest's TSC runs at it). 0, -ENOTSUP (no
+ * constant TSC) or -EAGAIN (preempted while measuring). Takes ~100 ms. */
+int host_tsc_khz(unsigned *ret_khz);
 
 /* accel.c: picks "kvm" or "tcg" for rt (runs a private loop for the probe). */
 int accel_decide(struct vm_runtime *rt, const char *want, struct errmsg *reterr);
