@@ -1,0 +1,191 @@
+# tests/lib/harness.sh: sourced by every integration test (bash). Gives each test its own world
+# in a temp dir: a real redis-server on a unix socket, a real corrald with its run dir there,
+# and helpers with deadlines. Everything it started is killed on exit (corrald, any QEMU under
+# the test's run dir, redis); on failure the tails of the logs are printed.
+#
+#   source "$SRC_DIR/tests/lib/harness.sh"
+#   harness_start                 # redis + corrald; exports CORRAL_REDIS
+#   out=$(corral run -- echo hi)  # the CLI against this test's Redis
+#
+# Env: BUILD_DIR (required), SRC_DIR, CORRAL_TEST_ACCEL (default auto),
+# CORRAL_TEST_CONCURRENCY (default 1), CORRAL_TEST_KEEP=1 keeps the temp dir.
+# Exit 77 (skip) when the binaries, guest images, redis-server or QEMU are missing.
+
+set -euo pipefail
+
+: "${BUILD_DIR:?BUILD_DIR must point at a build directory}"
+BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
+SRC_DIR=${SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+HARNESS_NAME=$(basename "${0%.sh}")
+CORRAL_BIN=$BUILD_DIR/bin/corral
+CORRALD_BIN=$BUILD_DIR/bin/corrald
+IMAGES=${CORRAL_TEST_IMAGES:-$BUILD_DIR/images}
+
+skip() {
+	echo "SKIP $HARNESS_NAME: $*" >&2
+	exit 77
+}
+
+fail() {
+	echo "FAIL $HARNESS_NAME: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "# $HARNESS_NAME: $*" >&2
+}
+
+for b in "$CORRAL_BIN" "$CORRALD_BIN"; do
+	[ -x "$b" ] || skip "missing $b (build first)"
+done
+for f in vmlinux initramfs.cpio.gz base.ext4; do
+	[ -e "$IMAGES/$f" ] || skip "missing guest artefact $IMAGES/$f (run images/build --out $IMAGES)"
+done
+for c in redis-server redis-cli qemu-system-x86_64 python3; do
+	command -v "$c" >/dev/null || skip "missing $c"
+done
+
+# Short path: QEMU's unix socket paths must fit in 107 bytes.
+T=$(mktemp -d /tmp/ct.XXXXXX)
+REDIS_SOCK=$T/redis.sock
+RUN_DIR=$T/run
+REDIS_PID=
+CORRALD_PID=
+export CORRAL_REDIS=unix://$REDIS_SOCK
+
+# QEMU processes whose command line mentions this test's run dir.
+harness_qemu_pids() {
+	pgrep -f "qemu-system.*$RUN_DIR/" || true
+}
+
+harness_tails() {
+	local f
+	for f in "$T/corrald.log" "$T/corrald.log.1" "$T/redis.log"; do
+		[ -s "$f" ] || continue
+		echo "---- tail $f" >&2
+		tail -n 60 "$f" >&2
+	done
+	for f in "$RUN_DIR"/vm-*/console.log; do
+		[ -s "$f" ] || continue
+		echo "---- tail $f" >&2
+		tail -n 20 "$f" >&2
+	done
+}
+
+# Stops corrald: SIGTERM, then SIGKILL after $1 seconds (default 20).
+harness_stop_corrald() {
+	local grace=${1:-20} i
+	[ -n "$CORRALD_PID" ] || return 0
+	kill -TERM "$CORRALD_PID" 2>/dev/null || true
+	for ((i = 0; i < grace * 10; i++)); do
+		kill -0 "$CORRALD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$CORRALD_PID" 2>/dev/null; then
+		note "corrald did not stop in ${grace}s: SIGKILL"
+		kill -KILL "$CORRALD_PID" 2>/dev/null || true
+	fi
+	wait "$CORRALD_PID" 2>/dev/null || true
+	CORRALD_PID=
+}
+
+harness_cleanup() {
+	local rc=$? p
+	set +e
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		echo "---- $HARNESS_NAME failed (exit $rc); temp dir $T" >&2
+		harness_tails
+	fi
+	harness_stop_corrald 10
+	for p in $(harness_qemu_pids); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	if [ -n "$REDIS_PID" ]; then
+		kill -TERM "$REDIS_PID" 2>/dev/null
+		wait "$REDIS_PID" 2>/dev/null
+	fi
+	if [ "${CORRAL_TEST_KEEP:-0}" = 1 ]; then
+		echo "# kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap harness_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for SECONDS CMD [ARGS...]: runs CMD every 0.1 s until it succeeds; fails at the deadline.
+wait_for() {
+	local secs=$1 deadline
+	shift
+	deadline=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${secs}s waiting for: $*"
+		sleep 0.1
+	done
+}
+
+# rcli ARGS: redis-cli against this test's Redis.
+rcli() {
+	redis-cli -s "$REDIS_SOCK" "$@"
+}
+
+corral() {
+	"$CORRAL_BIN" "$@"
+}
+
+start_redis() {
+	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
+		--appendonly no --dir "$T" --daemonize no >"$T/redis.log" 2>&1 &
+	REDIS_PID=$!
+	wait_for 10 rcli ping
+}
+
+corrald_alive() {
+	[ -n "$CORRALD_PID" ] && kill -0 "$CORRALD_PID" 2>/dev/null
+}
+
+# start_corrald [EXTRA FLAGS]: starts corrald and waits until it reads the queue.
+start_corrald() {
+	[ -e "$T/corrald.log" ] && cat "$T/corrald.log" >>"$T/corrald.log.1"
+	"$CORRALD_BIN" --images "$IMAGES" --run-dir "$RUN_DIR" --id "t$$" \
+		--concurrency "${CORRAL_TEST_CONCURRENCY:-1}" --accel "${CORRAL_TEST_ACCEL:-auto}" \
+		--drain-timeout 20 "$@" >"$T/corrald.log" 2>&1 &
+	CORRALD_PID=$!
+	local deadline=$((SECONDS + 90))
+	until grep -q 'ev=claim.pending_done' "$T/corrald.log" 2>/dev/null; do
+		corrald_alive || fail "corrald exited during start-up"
+		[ "$SECONDS" -lt "$deadline" ] || fail "corrald not reading the queue after 90s"
+		sleep 0.1
+	done
+}
+
+harness_start() {
+	start_redis
+	start_corrald "$@"
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+# assert_contains WHAT HAYSTACK NEEDLE
+assert_contains() {
+	case "$2" in
+	*"$3"*) ;;
+	*) fail "$1: '$3' not found in: $(printf '%s' "$2" | head -c 2000)" ;;
+	esac
+}
+
+# result_field ID FIELD: one field of `corral result --json` (python3 for the JSON).
+result_field() {
+	corral result --json "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1].split("."): v=v[k]
+print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$2"
+}
+
+# The worker must survive everything a test throws at it.
+assert_corrald_alive() {
+	corrald_alive || fail "corrald died"
+}
