@@ -169,6 +169,7 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 		return r;
 	log_debug("vm.spawned", "vm=%u attempt=%u pid=%d accel=%s", vm->id, vm->attempt,
 		  (int)qemu_proc_pid(vm->proc), rt->accel);
+	ev_now_update(rt->loop);	/* the loop may not have run for a while (start-up) */
 	ev_timer_set(&vm->watchdog, rt->boot_timeout_ms / 1000.0, 0.);
 	ev_timer_start(rt->loop, &vm->watchdog);
 	/* QEMU has not created its sockets yet: the first try is after ~1 ms. */

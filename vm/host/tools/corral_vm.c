@@ -4,7 +4,7 @@
  *
  *   corral-vm [--images DIR] [--run-dir DIR] [--accel auto|kvm|tcg] [--count N] [--mem MIB]
  *             [--cpus N] [--boot-timeout MS] [--boot-attempts N] [--append STR] [--cwd DIR]
- *             [--env K=V]... -- CMD [ARG]...
+ *             [--env K=V]... [--qemu PATH] -- CMD [ARG]...
  *
  * Each run (--count N boots N VMs one after the other) ends with a logfmt line on stderr:
  * ev=vm.run n=1 accel=tcg boot_ms=1402 attempts=1 exec_ms=230 exit=3 signal=0
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -169,7 +170,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: corral-vm [--images DIR] [--run-dir DIR] [--accel auto|kvm|tcg] [--count N]\n"
 		"                 [--mem MIB] [--cpus N] [--boot-timeout MS] [--boot-attempts N]\n"
-		"                 [--append STR] [--cwd DIR] [--env K=V]... -- CMD [ARG]...\n");
+		"                 [--append STR] [--cwd DIR] [--env K=V]... [--qemu PATH]\n"
+		"                 -- CMD [ARG]...\n");
 	exit(2);
 }
 
@@ -195,7 +197,8 @@ int main(int argc, char **argv)
 		{ "mem", 1, NULL, 'm' },	   { "cpus", 1, NULL, 'c' },
 		{ "boot-timeout", 1, NULL, 't' }, { "boot-attempts", 1, NULL, 'b' },
 		{ "append", 1, NULL, 'A' },	   { "cwd", 1, NULL, 'C' },
-		{ "env", 1, NULL, 'e' },	   { "help", 0, NULL, 'h' },
+		{ "env", 1, NULL, 'e' },	   { "qemu", 1, NULL, 'q' },
+		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char *env[TOOL_ENV_MAX + 1];
@@ -219,6 +222,7 @@ int main(int argc, char **argv)
 		case 'b': cfg.boot_attempts = parse_uint(optarg, 20); break;
 		case 'A': cfg.append_extra = optarg; break;
 		case 'C': t.req.cwd = optarg; break;
+		case 'q': cfg.qemu_path = optarg; break;
 		case 'e':
 			if (nenv >= TOOL_ENV_MAX || !strchr(optarg, '='))
 				usage();
@@ -251,6 +255,10 @@ int main(int argc, char **argv)
 	if (start_next(&t) == 0)
 		ev_run(t.loop, 0);
 	t.vm = vm_destroy(t.vm);
+	/* libev reaps killed QEMUs on its next iteration, which will not come: reap them here so
+	 * that no zombie outlives the tool. */
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
 	if (t.count > 1)
 		summary(&t);
 	vm_runtime_free(t.rt);
