@@ -25,7 +25,7 @@ class Conn:
 
     def __init__(self, sock):
         self.sock = sock
-        self.buf = b""
+        self.buf = bytearray()
 
     def send(self, t, **fields):
         self.sock.sendall(encode(t, **fields))
@@ -42,7 +42,8 @@ class Conn:
                 if n > FRAME_MAX:
                     raise ValueError("frame length %d over limit" % n)
                 if len(self.buf) >= 4 + n:
-                    payload, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
+                    payload = bytes(self.buf[4:4 + n])
+                    del self.buf[:4 + n]
                     return msgpack.unpackb(payload, raw=False)
             left = deadline - time.monotonic()
             if left <= 0:

@@ -1,0 +1,68 @@
+# images/lib/common.sh: shared helpers of the images/ build steps (sourced, never run).
+# Progress lines, recipe hashing, the cache layout and atomic publication of an artefact.
+# It must not build anything itself.
+
+IMAGES_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CHECKOUT=$(cd "$IMAGES_SRC/.." && pwd)
+CACHE_ROOT=${CORRAL_CACHE:-$HOME/.cache/corral}/images
+PY=/usr/bin/python3
+# Fixed timestamps for every file we put into an artefact (reproducible builds).
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+KERNEL_MODULES_WANTED="virtio_mmio virtio_blk virtio_console overlay"
+
+say() { printf 'images: %s\n' "$*" >&2; }
+die() { printf 'images: error: %s\n' "$*" >&2; exit 1; }
+
+# sha256 of the named files' contents and of extra strings, as 16 hex chars.
+recipe_hash() {
+	local f
+	{
+		for f in "$@"; do
+			if [ -f "$f" ]; then
+				printf 'file %s\n' "${f#"$IMAGES_SRC"/}"
+				sha256sum <"$f"
+			else
+				printf 'value %s\n' "$f"
+			fi
+		done
+	} | sha256sum | cut -c1-16
+}
+
+# Candidate version of a Debian package in the plain suite debootstrap uses ("bookworm/main").
+deb_version() {
+	apt-cache madison "$1" 2>/dev/null |
+		awk -F'|' -v s=" $DEBIAN_SUITE/main " 'index($3, s) { gsub(/ /, "", $2); print $2; exit }'
+}
+
+# Makes sure apt's package lists are there (a fresh CI machine may not have them yet).
+apt_ready() {
+	if [ -z "$(apt-cache madison coreutils 2>/dev/null)" ]; then
+		say "apt lists missing: apt-get update"
+		apt-get update -qq || die "apt-get update failed"
+	fi
+}
+
+# run_step NAME HASH FUNC: runs FUNC TMPDIR unless CACHE_ROOT/NAME-HASH exists, then renames the
+# temp dir into place atomically. Prints one progress line. Sets STEP_DIR.
+run_step() {
+	local name=$1 hash=$2 func=$3 dir tmp t0 t1
+	dir=$CACHE_ROOT/$name-$hash
+	STEP_DIR=$dir
+	if [ -d "$dir" ]; then
+		say "$name $hash cached"
+		return 0
+	fi
+	mkdir -p "$CACHE_ROOT"
+	tmp=$(mktemp -d "$CACHE_ROOT/.tmp-$name-XXXXXX")
+	t0=$(date +%s.%N)
+	if ! "$func" "$tmp"; then
+		rm -rf "$tmp"
+		die "$name: build failed"
+	fi
+	chmod 755 "$tmp"
+	if ! mv -T "$tmp" "$dir" 2>/dev/null; then
+		rm -rf "$tmp"	# another build published the same recipe first: same content
+	fi
+	t1=$(date +%s.%N)
+	say "$name $hash built in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+}

@@ -1,0 +1,81 @@
+# images/rootfs.sh: the base root filesystem artefact (sourced by images/build). debootstrap
+# minbase of $DEBIAN_SUITE with python3, git, ca-certificates, procps; user corral (1000:1000,
+# /home/corral, /bin/sh); docs, man pages, locales and apt lists removed; every mtime set to
+# $SOURCE_DATE_EPOCH; then `mkfs.ext4 -d` with fixed UUID, hash seed and time into base.ext4, sized
+# to the content plus a margin, no journal (it is mounted read-only under an overlay).
+# Keyed by this script and the suite's versions of the key packages. Needs root.
+
+ROOTFS_PACKAGES="python3,git,ca-certificates,procps"
+ROOTFS_KEY_PACKAGES="python3 python3.11 git ca-certificates coreutils libc6 procps"
+
+rootfs_resolve() {
+	local p v vers=
+	for p in $ROOTFS_KEY_PACKAGES; do
+		v=$(deb_version "$p")
+		[ -n "$v" ] || die "rootfs: $p has no version in $DEBIAN_SUITE/main (apt lists?)"
+		vers="$vers $p=$v"
+	done
+	ROOTFS_VERSIONS=${vers# }
+	ROOTFS_HASH=$(recipe_hash "$IMAGES_SRC/rootfs.sh" "$IMAGES_SRC/lib/common.sh" \
+		"suite=$DEBIAN_SUITE" "mirror=$DEBIAN_MIRROR" "packages=$ROOTFS_PACKAGES" \
+		"$ROOTFS_VERSIONS" "epoch=$SOURCE_DATE_EPOCH")
+}
+
+# Adds user and group corral without useradd (whose shadow entry would carry today's date).
+rootfs_user() {
+	local root=$1 days=$((SOURCE_DATE_EPOCH / 86400))
+	echo "corral:x:1000:1000:Corral:/home/corral:/bin/sh" >>"$root/etc/passwd"
+	echo "corral:x:1000:" >>"$root/etc/group"
+	echo "corral:!:$days:0:99999:7:::" >>"$root/etc/shadow"
+	echo "corral:!::" >>"$root/etc/gshadow"
+	mkdir -p "$root/home/corral"
+	cp -a "$root/etc/skel/." "$root/home/corral/" 2>/dev/null || true
+	chown -R 1000:1000 "$root/home/corral"
+	chmod 0750 "$root/home/corral"
+}
+
+rootfs_strip() {
+	local root=$1
+	rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
+		"$root"/usr/share/lintian "$root"/usr/share/linda "$root"/var/cache/debconf/*-old \
+		"$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/log/* \
+		"$root"/var/lib/dpkg/*-old "$root"/var/cache/ldconfig/aux-cache "$root"/tmp/* \
+		"$root"/run/* "$root"/etc/resolv.conf "$root"/etc/hostname
+	find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias \
+		-exec rm -rf {} + 2>/dev/null
+	: >"$root/etc/machine-id"
+	echo corral >"$root/etc/hostname"
+	printf '127.0.0.1 localhost\n127.0.1.1 corral\n::1 localhost\n' >"$root/etc/hosts"
+}
+
+rootfs_build() {
+	local out=$1 root kib inodes uuid
+	root=$out/.root
+	mkdir -p "$CACHE_ROOT/debootstrap-debs"
+	if ! debootstrap --variant=minbase --include="$ROOTFS_PACKAGES" \
+		--cache-dir="$CACHE_ROOT/debootstrap-debs" "$DEBIAN_SUITE" "$root" "$DEBIAN_MIRROR" \
+		>"$out/debootstrap.log" 2>&1; then
+		tail -n 20 "$out/debootstrap.log" >&2
+		return 1
+	fi
+	# mounts debootstrap may leave behind
+	umount -R "$root/proc" "$root/sys" "$root/dev/pts" 2>/dev/null || true
+	chroot "$root" dpkg-query -W -f '${Package} ${Version}\n' >"$out/packages.txt" || return 1
+	rootfs_user "$root"
+	rootfs_strip "$root"
+	find "$root" -xdev -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+	kib=$(du -sk --apparent-size "$root" | cut -f1)
+	inodes=$(find "$root" -xdev | wc -l)
+	kib=$((kib + kib / 5 + inodes / 4 * 1 + 16384))	# 20 % + ~1 KiB per 4 inodes + 16 MiB
+	inodes=$((inodes + inodes / 5 + 1024))
+	uuid=$(printf '%s' "$ROOTFS_HASH" | sha256sum |
+		sed -E 's/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/\1-\2-\3-\4-\5/')
+	if ! E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -t ext4 -L corral-root -U "$uuid" \
+		-b 4096 -N "$inodes" -m 0 -O ^has_journal,^resize_inode \
+		-E root_owner=0:0,hash_seed="$uuid",lazy_itable_init=0 -d "$root" \
+		"$out/base.ext4" "${kib}k" >"$out/mkfs.log" 2>&1; then
+		cat "$out/mkfs.log" >&2
+		return 1
+	fi
+	rm -rf "$root" "$out/mkfs.log"
+}
