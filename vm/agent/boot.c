@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define LOG_MOD "boot"
+#include "log.h"
 #include "util.h"
 
 #define BOOT_LOWER "/lower"
@@ -137,14 +139,20 @@ static int boot_late(struct errmsg *reterr)
 
 int boot_run(struct errmsg *reterr)
 {
+	uint64_t t0 = time_mono_ms(), t1, t2;
 	int r;
 
 	r = boot_early(reterr);
+	t1 = time_mono_ms();
 	if (r >= 0)
 		r = boot_overlay(reterr);
+	t2 = time_mono_ms();
 	if (r >= 0)
 		r = boot_switch(reterr);
 	if (r >= 0)
 		r = boot_late(reterr);
+	if (r >= 0)
+		log_info("boot.done", "early_modules_ms=%llu root_ms=%llu",
+			 (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1));
 	return r;
 }
