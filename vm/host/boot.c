@@ -235,8 +235,9 @@ static void attempt_failed(struct vm *vm, int err, const char *why)
 	n = strlen(tail);
 	log_quote(q, sizeof(q), tail + (n > LOG_QUOTE_MAX ? n - LOG_QUOTE_MAX : 0),
 		  n > LOG_QUOTE_MAX ? LOG_QUOTE_MAX : n);
-	log_warn(err == -ETIMEDOUT ? "vm.boot_hung" : "vm.boot_failed",
-		 "vm=%u attempt=%u of=%u ms=%u accel=%s reason=%s console=%s", vm->id, vm->attempt,
+	/* The accel probe expects failures: they are not warnings there. */
+	log_emit(vm->rt->probing ? LOG_INFO : LOG_WARN, LOG_MOD,
+		 err == -ETIMEDOUT ? "vm.boot_hung" : "vm.boot_failed", "vm=%u attempt=%u of=%u ms=%u accel=%s reason=%s console=%s", vm->id, vm->attempt,
 		 vm->rt->boot_attempts, ms, vm->rt->accel,
 		 log_quote(w, sizeof(w), why, strlen(why)), q);
 	if (vm->attempt < vm->rt->boot_attempts) {

@@ -19,8 +19,7 @@
 #define QEMU_CMDLINE_MAX 2047		/* x86 kernel command line, COMMAND_LINE_SIZE - 1 */
 #define QEMU_MEM_MIB_MAX (64u * 1024u)
 #define QEMU_VCPUS_MAX 64u
-/* The TCG translation cache. QEMU 7.2 reserves 1 GiB by default; a cap lowers the RSS of busy
- * VMs. Measured on the 2-core CI machine (see the comment in qemu_argv.c). */
+/* The TCG translation cache in MiB (QEMU 7.2 default: 1 GiB). Measurements in qemu_argv.c. */
 #define QEMU_TCG_TB_MIB 128u
 #define QEMU_KERNEL_CMDLINE "console=ttyS0 quiet panic=-1 reboot=t"
 

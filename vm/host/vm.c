@@ -41,8 +41,9 @@ void vm_fail(struct vm *vm, int err, const char *why)
 	vm_teardown(vm);
 	vm->state = VM_FAILED;
 	vm->nexecs = 0;
-	log_error("vm.failed", "vm=%u err=%s reason=%s", vm->id, errno_name(err),
-		  log_quote(q, sizeof(q), why, strlen(why)));
+	log_emit(vm->rt->probing ? LOG_INFO : LOG_ERROR, LOG_MOD, "vm.failed",
+		 "vm=%u err=%s reason=%s", vm->id, errno_name(err),
+		 log_quote(q, sizeof(q), why, strlen(why)));
 	if (vm->ev->failed) {
 		vm_enter(vm);
 		vm->ev->failed(vm, err, why, vm->ud);
