@@ -2,7 +2,8 @@
 # vm/host against real QEMU and the real guest images, through corral-vm:
 #  1. exit code and stdout of a python3 command (exits 3, prints 42);
 #  2. output is live: `echo a; sleep 2; echo b` delivers a ~2 s before b;
-#  3. a command that cannot start exits 127, one killed by SIGTERM exits 143;
+#  3. a command that cannot start exits 127, one killed by SIGTERM exits 143; a SIGINT to
+#     corral-vm reaches the command in the guest (vm_signal);
 #  4. a hung boot (QEMU SIGSTOPped before READY) is killed by the watchdog and retried;
 #  5. a boot that never gets READY fails after every attempt, with the console tail as reason;
 #  6. SIGKILL of the VM's owner takes QEMU with it; the next start sweeps the stale dir;
@@ -32,7 +33,8 @@ RUN=$T/run
 mkdir -p "$RUN"
 fails=0
 cleanup() {
-	pkill -KILL -f -- "$RUN/" 2>/dev/null
+	local p
+	for p in $(pgrep -f -- "$RUN/"); do kill -KILL "$p" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -103,6 +105,25 @@ rc=$?
 [ $rc -eq 143 ] && grep -q '^bye$' "$T/err" && pass "SIGTERMed command exits 143, stderr streamed" ||
 	fail "signal: rc=$rc $(tail -2 "$T/err")"
 check_clean "exec failure"
+
+# 3b. vm_signal: corral-vm forwards its first SIGINT to the command's process group in the guest
+"$CVM" --images "$IMAGES" --run-dir "$RUN" --accel tcg -- sleep 60 >"$T/out" 2>"$T/err" &
+cvm_pid=$!
+for i in $(seq 1 600); do
+	grep -q 'ev=vm.ready' "$T/err" && break
+	sleep 0.1
+done
+sleep 0.5	# let the EXEC frame reach the guest
+t0=$(date +%s%N)
+kill -INT "$cvm_pid"
+wait_deadline "$cvm_pid" 30
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ $rc -eq 130 ] && grep -q 'ev=vm.run .*exit=-1 signal=2' "$T/err" && [ $ms -lt 5000 ]; then
+	pass "SIGINT forwarded into the guest: sleep killed in $ms ms, exit 130"
+else
+	fail "signal forwarding: rc=$rc ms=$ms $(tail -2 "$T/err" | cut -c1-200)"
+fi
+check_clean "signal forwarding"
 
 # 4. a hung boot: SIGSTOP QEMU before the agent is READY; the watchdog kills it and retries
 "$CVM" --images "$IMAGES" --run-dir "$RUN" --accel tcg --boot-timeout 4000 \

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -162,8 +163,8 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 		return r;
 	log_debug("vm.qemu_argv", "vm=%u argv=\"%s\"", vm->id, qemu_argv_join(&argv, line,
 										sizeof(line)));
-	r = qemu_proc_spawn(rt->loop, argv.argv, vm->paths.qemu_log, proc_exit_cb, vm, &vm->proc,
-			    reterr);
+	r = qemu_proc_spawn(rt->loop, argv.argv, vm->paths.qemu_log, VM_QEMU_FILE_MAX, proc_exit_cb,
+			    vm, &vm->proc, reterr);
 	qemu_argv_free(&argv);
 	if (r < 0)
 		return r;
@@ -191,12 +192,14 @@ void boot_init(struct vm *vm)
 void boot_ready(struct vm *vm, const char *agent_version)
 {
 	struct wire_frame init = { .type = WIRE_FRAME_INIT, .seed_len = 32 };
+	struct timespec now;
 	struct errmsg em = { "" };
 	char v[64];
 	int r;
 
 	ev_timer_stop(vm->rt->loop, &vm->watchdog);
-	init.time_ns = time_now_ms() * 1000000ull;
+	clock_gettime(CLOCK_REALTIME, &now);
+	init.time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	r = random_bytes(init.seed, init.seed_len);
 	if (r >= 0)
 		r = channel_send(vm->chan, &init, &em);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ struct spawn_args {
 	int null_fd;
 	int log_fd;
 	pid_t parent;
+	rlim_t fsize_max;
 	volatile int *err;
 };
 
@@ -65,6 +67,17 @@ __attribute__((noreturn, noinline)) static void child_exec(const struct spawn_ar
 			(void)sigaction(s, &dfl, NULL);
 	if (setpgid(0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		goto fail;
+	/* Files QEMU writes (console.log, qemu.log) are fed by the guest: cap them. Over the cap a
+	 * write fails with EFBIG (SIGXFSZ ignored) instead of filling the disk. */
+	if (a->fsize_max) {
+		struct rlimit rl = { a->fsize_max, a->fsize_max };
+		struct sigaction ign;
+
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0 || sigaction(SIGXFSZ, &ign, NULL) < 0)
+			goto fail;
+	}
 	if (getppid() != a->parent)
 		_exit(127);	/* the parent died before PDEATHSIG was armed */
 	child_fd(a->null_fd, 0);
@@ -147,10 +160,12 @@ static void pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 int qemu_proc_spawn(struct ev_loop *loop, char *const *argv, const char *log_path,
-		    qemu_proc_exit_fn cb, void *ud, struct qemu_proc **ret, struct errmsg *reterr)
+		    uint64_t fsize_max, qemu_proc_exit_fn cb, void *ud, struct qemu_proc **ret,
+		    struct errmsg *reterr)
 {
 	volatile int child_err = 0;
-	struct spawn_args a = { .argv = argv, .null_fd = -1, .log_fd = -1, .err = &child_err };
+	struct spawn_args a = { .argv = argv, .null_fd = -1, .log_fd = -1, .err = &child_err,
+				.fsize_max = (rlim_t)fsize_max };
 	struct qemu_proc *p = NULL;
 	int fd = -1, r;
 	pid_t pid;

@@ -11,6 +11,7 @@
 #ifndef CORRAL_QEMU_PROC_H
 #define CORRAL_QEMU_PROC_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "errmsg.h"
@@ -23,9 +24,11 @@ struct qemu_proc;
 typedef void (*qemu_proc_exit_fn)(struct qemu_proc *p, int status, void *ud);
 
 /* Spawns argv[0] (an absolute path) with stdout and stderr appended to log_path (created 0600).
- * 0, or negative errno with reterr naming the step (e.g. "exec /usr/bin/qemu: ENOENT"). */
+ * fsize_max > 0 caps every file the process writes (RLIMIT_FSIZE; writes past it fail with
+ * EFBIG). 0, or negative errno with reterr naming the step (e.g. "exec /usr/bin/qemu: ENOENT"). */
 int qemu_proc_spawn(struct ev_loop *loop, char *const *argv, const char *log_path,
-		    qemu_proc_exit_fn cb, void *ud, struct qemu_proc **ret, struct errmsg *reterr);
+		    uint64_t fsize_max, qemu_proc_exit_fn cb, void *ud, struct qemu_proc **ret,
+		    struct errmsg *reterr);
 pid_t qemu_proc_pid(const struct qemu_proc *p);
 /* Sends sig (e.g. SIGSTOP in tests, SIGKILL) unless the process is gone. 0 or negative errno. */
 int qemu_proc_signal(struct qemu_proc *p, int sig);

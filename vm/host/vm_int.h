@@ -16,6 +16,7 @@
 
 #define VM_EXECS_MAX 64			/* processes running at once in one VM */
 #define VM_CONSOLE_TAIL_MAX 600		/* console.log bytes kept in a boot failure reason */
+#define VM_QEMU_FILE_MAX (16u << 20)	/* console.log and qemu.log (RLIMIT_FSIZE of QEMU) */
 #define VM_WHY_MAX 1024			/* failure reason handed to failed() */
 #define VM_EOF_GRACE_MS 250		/* after an EOF, wait this long for QEMU's exit status */
 #define VM_CONNECT_RETRY_MAX_MS 20	/* QEMU creates the sockets ~30 ms after exec */

@@ -149,6 +149,14 @@ static void test_kvm_and_options(void **state)
 	qemu_argv_free(&a);
 
 	c = base_cfg();
+	c.tsc_khz = 2299919;
+	c.append_extra = "loglevel=7";
+	assert_int_equal(qemu_argv_build(&c, &a, &em), 0);
+	assert_string_equal(opt_value(&a, "-append"),
+			    "console=ttyS0 quiet panic=-1 reboot=t tsc_early_khz=2299919 loglevel=7");
+	qemu_argv_free(&a);
+
+	c = base_cfg();
 	c.tb_mib = 0;
 	assert_int_equal(qemu_argv_build(&c, &a, &em), 0);
 	assert_string_equal(opt_value(&a, "-accel"), "tcg");

@@ -10,7 +10,8 @@
  * ev=vm.run n=1 accel=tcg boot_ms=1402 attempts=1 exec_ms=230 exit=3 signal=0
  * and with N > 1 a summary (ev=vm.summary: boot_ms min/median/max, retries). Exit status: the last
  * command's (128+N when killed by signal N); 125 when the VM fails; 126/127 when the command
- * cannot be started (127: not found).
+ * cannot be started (127: not found). The first SIGINT/SIGTERM is forwarded to the command's
+ * process group in the guest (vm_signal); a second one destroys the VM and exits 128+N.
  */
 #define LOG_MOD "corral-vm"
 #include <errno.h>
@@ -37,6 +38,8 @@ struct tool {
 	struct vm_exec_req req;
 	unsigned count, run;
 	uint64_t t_exec_ms;
+	uint32_t exec_id;	/* 0: no command running */
+	bool signalled;
 	uint64_t *boot_ms, *exec_ms;
 	unsigned attempts_total;
 	int rc;
@@ -64,6 +67,8 @@ static void on_ready(struct vm *vm, void *ud)
 	t->attempts_total += vm_boot_attempts(vm);
 	t->t_exec_ms = time_mono_ms();
 	r = vm_exec(vm, &t->req, &id, &em);
+	if (r >= 0)
+		t->exec_id = id;
 	if (r < 0) {
 		log_error("tool.exec_failed", "err=%s msg=\"%s\"", errno_name(r), em.msg);
 		finish(t, 125);
@@ -83,6 +88,7 @@ static void on_exited(struct vm *vm, uint32_t id, int exit_code, int sig, void *
 	int rc = sig > 0 ? 128 + sig : exit_code;
 
 	t->exec_ms[t->run - 1] = exec_ms;
+	t->exec_id = 0;
 	log_info("vm.run", "n=%u accel=%s boot_ms=%llu attempts=%u exec_ms=%llu exit=%d signal=%d",
 		 t->run, vm_runtime_accel(t->rt), (unsigned long long)vm_boot_ms(vm),
 		 vm_boot_attempts(vm), (unsigned long long)exec_ms, exit_code, sig);
@@ -137,6 +143,14 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct tool *t = w->data;
 
+	/* The first SIGINT/SIGTERM goes to the command (its exit ends the run), the next one
+	 * ends the tool. */
+	if (t->vm && t->exec_id && !t->signalled &&
+	    vm_signal(t->vm, t->exec_id, w->signum) == 0) {
+		t->signalled = true;
+		log_info("tool.signal_forwarded", "signal=%d exec=%u", w->signum, t->exec_id);
+		return;
+	}
 	log_warn("tool.interrupted", "signal=%d", w->signum);
 	finish(t, 128 + w->signum);
 }
