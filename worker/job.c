@@ -182,10 +182,11 @@ static void on_final(enum result_outcome o, void *priv)
 		retry_later(j, RETRY_FINAL);
 		return;
 	}
-	if (o == RESULT_WRITTEN)
+	if (o == RESULT_WRITTEN || o == RESULT_LOST)
 		log_info(j->sm.invalid ? "job.dead_lettered" : "job.written",
-			 "job=%s entry=%s attempt=%u state=%s", j->id[0] ? j->id : "-", j->entry_id,
-			 (unsigned)j->sm.attempt, state_name(j->sm.state));
+			 "job=%s entry=%s attempt=%u state=%s entry_lost=%d", j->id[0] ? j->id : "-",
+			 j->entry_id, (unsigned)j->sm.attempt, state_name(j->sm.state),
+			 o == RESULT_LOST);
 	else
 		log_warn("job.final_skipped", "job=%s entry=%s outcome=%s", j->id, j->entry_id,
 			 result_outcome_name(o));

@@ -17,16 +17,21 @@
 #include "output.h"
 #include "script.h"
 
-/* KEYS: jobs, result, out. ARGV: group, entry, consumer, result, ttl, final, out_maxlen. */
+/* KEYS: jobs, result, out. ARGV: group, entry, consumer, result, ttl, final, out_maxlen.
+ * Not pending any more: with a result there, an earlier try went through ("gone"); without one,
+ * the entry was lost (Redis restarted without its data, or someone deleted it): the job did run,
+ * so its result is still recorded ("lost"), with nothing to ack. */
 static struct script result_script = {
 	.name = "result",
 	.src = "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)\n"
-	       "if #p == 0 then return 'gone' end\n"
-	       "if p[1][2] ~= ARGV[3] then return 'not_owner' end\n"
+	       "local lost = #p == 0\n"
+	       "if lost and redis.call('EXISTS', KEYS[2]) == 1 then return 'gone' end\n"
+	       "if not lost and p[1][2] ~= ARGV[3] then return 'not_owner' end\n"
 	       "redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])\n"
 	       "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'm', ARGV[6])\n"
 	       "redis.call('EXPIRE', KEYS[3], ARGV[5])\n"
 	       "redis.call('PUBLISH', KEYS[3], ARGV[6])\n"
+	       "if lost then return 'lost' end\n"
 	       "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
 	       "redis.call('XDEL', KEYS[1], ARGV[2])\n"
 	       "return 'ok'\n",
@@ -47,6 +52,8 @@ const char *result_outcome_name(enum result_outcome o)
 		return "gone";
 	case RESULT_NOT_OWNER:
 		return "not_owner";
+	case RESULT_LOST:
+		return "lost";
 	default:
 		return "unknown";
 	}
@@ -63,6 +70,8 @@ enum result_outcome result_outcome_of(const struct redisReply *reply, const char
 			return RESULT_GONE;
 		if (strcmp(reply->str, "not_owner") == 0)
 			return RESULT_NOT_OWNER;
+		if (strcmp(reply->str, "lost") == 0)
+			return RESULT_LOST;
 	}
 	log_error("result.script_failed", "what=%s err=\"%.200s\"", what,
 		  reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");

@@ -1,9 +1,10 @@
 /*
  * result: the one atomic step that ends a job attempt. A Lua script (EVALSHA, NOSCRIPT → EVAL)
- * that, only while this consumer still owns the queue entry, SETs the result record with EX ttl,
+ * that, while this consumer still owns the queue entry, SETs the result record with EX ttl,
  * appends the final event to the output stream, EXPIREs it, PUBLISHes the final event, XACKs and
  * XDELs the entry (ack and delete together: Redis 7.0 trimming would drop pending entries).
- * The ownership check is the place for fencing (a lease token) later. It does not encode.
+ * An entry that vanished without a result (Redis lost it) still gets the result. The ownership
+ * check is the place for fencing (a lease token) later. It does not encode.
  */
 #ifndef CORRALD_RESULT_H
 #define CORRALD_RESULT_H
@@ -18,6 +19,7 @@ enum result_outcome {
 	RESULT_WRITTEN,		/* done: result stored, entry acked */
 	RESULT_GONE,		/* the entry is not pending any more (an earlier try went through) */
 	RESULT_NOT_OWNER,	/* another consumer owns the entry now: nothing was written */
+	RESULT_LOST,		/* the entry vanished (Redis lost it); the result was written anyway */
 	RESULT_UNKNOWN,		/* connection lost or error: try again */
 };
 
@@ -37,7 +39,8 @@ void result_scripts_load(struct rconn *rc);
 /* Runs the script; fn follows exactly once unless this returns < 0. */
 int result_write(struct rconn *rc, const struct redis_keys *k, const struct result_write *w,
 		 result_done_fn *fn, void *priv);
-/* Maps a script's reply ("ok" | "gone" | "not_owner" | error | NULL). Shared with deadletter. */
+/* Maps a script's reply ("ok" | "gone" | "not_owner" | "lost" | error | NULL). Shared with
+ * deadletter. */
 enum result_outcome result_outcome_of(const struct redisReply *reply, const char *what);
 const char *result_outcome_name(enum result_outcome o);
 

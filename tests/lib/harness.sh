@@ -72,7 +72,9 @@ harness_tails() {
 	done
 }
 
-# Stops corrald: SIGTERM, then SIGKILL after $1 seconds (default 20).
+# Stops corrald: SIGTERM, then SIGKILL after $1 seconds (default 20). Sets CORRALD_STATUS to
+# its exit status (a clean drain is 0; sanitizer reports make it non-zero).
+CORRALD_STATUS=0
 harness_stop_corrald() {
 	local grace=${1:-20} i
 	[ -n "$CORRALD_PID" ] || return 0
@@ -85,18 +87,27 @@ harness_stop_corrald() {
 		note "corrald did not stop in ${grace}s: SIGKILL"
 		kill -KILL "$CORRALD_PID" 2>/dev/null || true
 	fi
-	wait "$CORRALD_PID" 2>/dev/null || true
+	CORRALD_STATUS=0
+	wait "$CORRALD_PID" 2>/dev/null || CORRALD_STATUS=$?
 	CORRALD_PID=
 }
 
 harness_cleanup() {
 	local rc=$? p
 	set +e
+	harness_stop_corrald 20
+	if [ "$rc" -eq 0 ] && [ "$CORRALD_STATUS" -ne 0 ]; then
+		echo "FAIL $HARNESS_NAME: corrald exited with status $CORRALD_STATUS on SIGTERM" >&2
+		rc=1
+	fi
+	if [ "$rc" -eq 0 ] && grep -qE 'Sanitizer|runtime error:' "$T"/corrald.log* 2>/dev/null; then
+		echo "FAIL $HARNESS_NAME: sanitizer report in the corrald log" >&2
+		rc=1
+	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		echo "---- $HARNESS_NAME failed (exit $rc); temp dir $T" >&2
 		harness_tails
 	fi
-	harness_stop_corrald 10
 	for p in $(harness_qemu_pids); do
 		kill -KILL "$p" 2>/dev/null
 	done
