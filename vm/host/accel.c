@@ -114,7 +114,7 @@ int accel_decide(struct vm_runtime *rt, const char *want, struct errmsg *reterr)
 	if (p.err == -ETIMEDOUT)
 		snprintf(why, sizeof(why), "kvm guest did not boot in %u ms", VM_ACCEL_PROBE_MS);
 	else
-		snprintf(why, sizeof(why), "kvm guest failed: %s", p.why);
+		snprintf(why, sizeof(why), "kvm guest failed: %.900s", p.why);
 	log_warn("vm.accel", "accel=tcg reason=%s", log_quote(q, sizeof(q), why, strlen(why)));
 	return 0;
 }

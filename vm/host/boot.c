@@ -100,7 +100,7 @@ static void proc_exit_cb(struct qemu_proc *p, int status, void *ud)
 	vm_file_tail(vm->paths.qemu_log, tail, sizeof(tail));
 	log_quote(q, sizeof(q), tail, strlen(tail));
 	if (vm->grace_why[0])
-		snprintf(why, sizeof(why), "qemu %s (%s)%s%s; stderr: %s", st, vm->grace_why,
+		snprintf(why, sizeof(why), "qemu %s (%.400s)%s%s; stderr: %s", st, vm->grace_why,
 			 vm->last_qmp_event[0] ? "; last QMP event " : "", vm->last_qmp_event, q);
 	else
 		snprintf(why, sizeof(why), "qemu %s%s%s; stderr: %s", st,

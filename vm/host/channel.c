@@ -24,8 +24,16 @@ struct channel {
 	struct buf in, out;
 	const struct channel_ops *ops;
 	void *ud;
-	bool *freed;
+	unsigned busy;		/* inside a callback: channel_free() only marks c dead */
+	bool dead;
 };
+
+static void really_free(struct channel *c)
+{
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+}
 
 static void stop_io(struct channel *c)
 {
@@ -54,7 +62,6 @@ static int drain_frames(struct channel *c)
 	struct wire_frame *f;
 	const uint8_t *payload;
 	size_t off = 0, len;
-	bool freed = false;
 	int r;
 
 	for (;;) {
@@ -78,11 +85,14 @@ static int drain_frames(struct channel *c)
 			broken(c, r, why);
 			return r;
 		}
-		c->freed = &freed;
+		c->busy++;
 		r = c->ops->frame(c, f, c->ud);
-		if (freed)
+		c->busy--;
+		if (c->dead) {		/* channel_free() ran in the callback */
+			if (!c->busy)
+				really_free(c);
 			return -ECANCELED;
-		c->freed = NULL;
+		}
 		if (r < 0) {
 			c->broken = true;
 			stop_io(c);
@@ -195,14 +205,13 @@ out:
 
 struct channel *channel_free(struct channel *c)
 {
-	if (!c)
+	if (!c || c->dead)
 		return NULL;
-	if (c->freed)
-		*c->freed = true;
 	stop_io(c);
-	fd_close(c->fd);
-	buf_free(&c->in);
-	buf_free(&c->out);
-	free(c);
+	c->fd = fd_close(c->fd);
+	c->broken = true;
+	c->dead = true;
+	if (!c->busy)
+		really_free(c);
 	return NULL;
 }

@@ -20,7 +20,8 @@ struct channel;
 
 struct channel_ops {
 	/* One frame; ownership of f passes to the callee. Return 0 to go on, or negative to stop
-	 * reading at once (the callee may have freed the channel: it is not touched again). */
+	 * reading. The callee may channel_free() the channel (the free is deferred until the
+	 * callback returns). */
 	int (*frame)(struct channel *c, struct wire_frame *f, void *ud);
 	/* The channel is unusable: EOF, I/O error, oversize or undecodable frame. Nothing follows;
 	 * the callee frees the channel when it likes. */

@@ -37,8 +37,30 @@ struct qmp {
 	struct qmp_msg greeting;
 	const struct qmp_ops *ops;
 	void *ud;
-	bool *freed;		/* set while a callback runs: tells the caller q is gone */
+	unsigned busy;		/* inside a callback: qmp_free() only marks q dead */
+	bool dead;
 };
+
+static void really_free(struct qmp *q)
+{
+	buf_free(&q->in);
+	buf_free(&q->out);
+	free(q);
+}
+
+static void enter(struct qmp *q)
+{
+	q->busy++;
+}
+
+/* After a callback: true when q was freed meanwhile (it may be gone: return at once). */
+static bool leave(struct qmp *q)
+{
+	if (--q->busy || !q->dead)
+		return q->dead;
+	really_free(q);
+	return true;
+}
 
 static void stop_io(struct qmp *q)
 {
@@ -87,7 +109,6 @@ static void caps_reply(struct qmp *q, int err, const struct qmp_msg *m, void *ud
 static int handle_msg(struct qmp *q, const struct qmp_msg *m)
 {
 	struct qmp_pending p;
-	bool freed = false;
 	size_t i;
 
 	if (q->state == QMP_AWAIT_GREETING) {
@@ -103,35 +124,30 @@ static int handle_msg(struct qmp *q, const struct qmp_msg *m)
 		}
 		return 0;
 	}
-	q->freed = &freed;
+	if (m->kind == QMP_MSG_GREETING || (m->kind != QMP_MSG_EVENT && !m->has_id)) {
+		broken(q, -EPROTO, "unexpected greeting or reply without id");
+		return -EPROTO;
+	}
+	enter(q);
 	if (m->kind == QMP_MSG_EVENT) {
 		if (q->ops->event)
 			q->ops->event(q, m, q->ud);
-		goto done;
+	} else {
+		for (i = 0; i < q->npending && q->pending[i].id != m->id; i++)
+			;
+		if (i == q->npending) {
+			broken(q, -EPROTO, "reply to an id we did not send");
+		} else {
+			p = q->pending[i];
+			memmove(&q->pending[i], &q->pending[i + 1],
+				(q->npending - i - 1) * sizeof(p));
+			q->npending--;
+			p.cb(q, m->kind == QMP_MSG_ERROR ? -EREMOTEIO : 0, m, p.ud);
+		}
 	}
-	if (m->kind == QMP_MSG_GREETING || !m->has_id) {
-		broken(q, -EPROTO, "unexpected greeting or reply without id");
-		goto done_broken;
-	}
-	for (i = 0; i < q->npending && q->pending[i].id != m->id; i++)
-		;
-	if (i == q->npending) {
-		broken(q, -EPROTO, "reply to an id we did not send");
-		goto done_broken;
-	}
-	p = q->pending[i];
-	memmove(&q->pending[i], &q->pending[i + 1], (q->npending - i - 1) * sizeof(p));
-	q->npending--;
-	p.cb(q, m->kind == QMP_MSG_ERROR ? -EREMOTEIO : 0, m, p.ud);
-done:
-	if (freed)
+	if (leave(q))
 		return -ECANCELED;
-	q->freed = NULL;
 	return q->state == QMP_BROKEN ? -EPIPE : 0;
-done_broken:
-	if (!freed)
-		q->freed = NULL;
-	return -EPROTO;
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -228,14 +244,13 @@ int qmp_execute(struct qmp *q, const char *cmd, const char *args_json, qmp_reply
 
 struct qmp *qmp_free(struct qmp *q)
 {
-	if (!q)
+	if (!q || q->dead)
 		return NULL;
-	if (q->freed)
-		*q->freed = true;
 	stop_io(q);
-	fd_close(q->fd);
-	buf_free(&q->in);
-	buf_free(&q->out);
-	free(q);
+	q->fd = fd_close(q->fd);
+	q->state = QMP_BROKEN;
+	q->dead = true;
+	if (!q->busy)
+		really_free(q);
 	return NULL;
 }

@@ -190,7 +190,7 @@ static void qmp_event(struct qmp *q, const struct qmp_msg *m, void *ud)
 	struct vm *vm = ud;
 	char qn[QMP_NAME_MAX + 16], qd[LOG_QUOTE_MAX + 16];
 
-	snprintf(vm->last_qmp_event, sizeof(vm->last_qmp_event), "%s %s", m->name, m->desc);
+	snprintf(vm->last_qmp_event, sizeof(vm->last_qmp_event), "%.60s %.90s", m->name, m->desc);
 	log_info("vm.qmp_event", "vm=%u name=%s data=%s", vm->id,
 		 log_quote(qn, sizeof(qn), m->name, strlen(m->name)),
 		 log_quote(qd, sizeof(qd), m->desc, strlen(m->desc)));
