@@ -106,12 +106,15 @@ static void cmd_up(struct rconn *rc, void *ud)
 static void on_drain_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct worker *w = t->data;
+	struct job *left[CONFIG_CONCURRENCY_MAX];
+	unsigned n = w->njobs;
 
 	(void)loop;
 	(void)revents;
-	log_warn("worker.drain_expired", "jobs=%u", w->njobs);
-	while (w->njobs > 0)
-		job_abandon(w->jobs[w->njobs - 1]);	/* on_job_done removes it */
+	log_warn("worker.drain_expired", "jobs=%u", n);
+	memcpy(left, w->jobs, n * sizeof(left[0]));
+	for (unsigned i = 0; i < n; i++)
+		job_abandon(left[i]);	/* on_job_done removes and frees it */
 	maybe_stop(w);
 }
 

@@ -28,3 +28,31 @@ assert_eq "queued job not run by the draining worker" 1 "$rc"
 start_corrald
 wait_for 90 corral result "$later"
 assert_eq "queued job run by the next worker" second "$(corral logs --no-follow "$later")"
+
+# Drain timeout: a job that outlives it is abandoned (VM destroyed, no result, entry still
+# pending), corrald still exits 0, and the next start runs the job again as attempt 2.
+harness_stop_corrald
+start_corrald --drain-timeout 2
+id=$(corral submit --id outlives -- sh -c 'sleep 8; echo made-it')
+wait_for 90 grep -q 'ev=job.started job=outlives' "$T/corrald.log"
+t0=$SECONDS
+kill -TERM "$CORRALD_PID"
+set +e
+wait "$CORRALD_PID"
+rc=$?
+set -e
+CORRALD_PID=
+assert_eq "corrald exit code after the drain timeout" 0 "$rc"
+[ $((SECONDS - t0)) -le 10 ] || fail "drain timeout of 2 s took $((SECONDS - t0)) s"
+grep -q 'ev=job.abandoned job=outlives' "$T/corrald.log" || fail "job not abandoned"
+[ -z "$(harness_qemu_pids)" ] || fail "QEMU left after an abandoned job"
+assert_eq "abandoned entry still pending" 1 "$(rcli XPENDING 'corral:{q}:jobs' workers | head -1)"
+set +e
+corral result outlives >/dev/null 2>&1
+rc=$?
+set -e
+assert_eq "no result for the abandoned job" 1 "$rc"
+start_corrald
+wait_for 90 corral result outlives
+assert_eq "abandoned job re-run" 2 "$(result_field outlives attempt)"
+assert_contains "re-run output" "$(corral logs --no-follow outlives)" made-it
