@@ -36,6 +36,7 @@ void stats_print_json(FILE *f, double *v, size_t n)
 	}
 	for (size_t i = 0; i < n; i++)
 		sum += v[i];
+	(void)stats_pct(v, n, 50);	/* sorts: v[0] and v[n-1] are then min and max */
 	fprintf(f, "{\"n\":%zu,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"min\":%.3f,\"max\":%.3f,\"mean\":%.3f}",
 		n, stats_pct(v, n, 50), stats_pct(v, n, 90), stats_pct(v, n, 99), v[0], v[n - 1],
 		sum / (double)n);
