@@ -28,10 +28,14 @@ recipe_hash() {
 	} | sha256sum | cut -c1-16
 }
 
-# Candidate version of a Debian package in the plain suite debootstrap uses ("bookworm/main").
+# Version of a Debian package in the plain suite debootstrap uses ("bookworm/main"), else apt's
+# candidate (sources that name the suite differently).
 deb_version() {
-	apt-cache madison "$1" 2>/dev/null |
-		awk -F'|' -v s=" $DEBIAN_SUITE/main " 'index($3, s) { gsub(/ /, "", $2); print $2; exit }'
+	local v
+	v=$(apt-cache madison "$1" 2>/dev/null |
+		awk -F'|' -v s=" $DEBIAN_SUITE/main " 'index($3, s) { gsub(/ /, "", $2); print $2; exit }')
+	[ -n "$v" ] || v=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && $2 != "(none)" { print $2 }')
+	printf '%s' "$v"
 }
 
 # Makes sure apt's package lists are there (a fresh CI machine may not have them yet).
