@@ -9,6 +9,7 @@
 #  6. SIGKILL of the VM's owner takes QEMU with it; the next start sweeps the stale dir;
 #  7. a hostile agent (oversize/undecodable frames, wrong exec ids, hangups) and a dying QEMU
 #     fail the VM with a precise reason, never a crash (a scripted stand-in for QEMU);
+#  8. --accel auto picks an accelerator with a real probe boot and logs why;
 # and after every case: no QEMU process and no vm-* directory is left behind.
 # Env: BUILD_DIR, SRC_DIR (set by ctest). Exit 77 when the images are missing.
 set -uo pipefail
@@ -202,6 +203,21 @@ hostile early-output 'EPROTO: .*STARTED frame before READY'
 hostile wrong-id 'EPROTO: STARTED frame for exec id 99, which is not running'
 hostile hangup 'EPIPE: agent hung up (EOF)'
 hostile die 'ECHILD: qemu exit status 3'
+
+# 8. --accel auto decides once, loudly: KVM only if a real guest boots under it within 5 s
+timeout 180 "$CVM" --images "$IMAGES" --run-dir "$RUN" --accel auto -- echo auto >"$T/out" 2>"$T/err"
+rc=$?
+accel=$(grep -o 'ev=vm.accel accel=[a-z]*' "$T/err" | head -1 | cut -d= -f3)
+if [ $rc -eq 0 ] && [ "$(cat "$T/out")" = auto ] && grep -q "ev=vm.run .*accel=$accel" "$T/err"; then
+	if [ "$accel" = tcg ] && [ -r /dev/kvm ] && ! grep -q 'lvl=warn .*ev=vm.accel accel=tcg reason=' "$T/err"; then
+		fail "accel auto: fell back to tcg without a warning: $(grep vm.accel "$T/err")"
+	else
+		pass "accel auto chose $accel: $(grep -o 'ev=vm.accel .*' "$T/err" | head -1)"
+	fi
+else
+	fail "accel auto: rc=$rc accel=$accel $(tail -3 "$T/err" | cut -c1-200)"
+fi
+check_clean "accel auto"
 
 if [ $fails -ne 0 ]; then
 	echo "test_vm_runtime: $fails failure(s)"
