@@ -448,7 +448,7 @@ static void apply(struct job *j, const struct job_sm_out *out, int fd, const uin
 		ensure_output(j);
 	for (unsigned i = 0; i < out->nevents; i++) {
 		if (out->events[i] == WIRE_STATE_CLAIMED)
-			log_info("job.claimed", "job=%s entry=%s attempt=%u queued_ms=%llu", j->id,
+			log_info("job.claimed", "job=%s entry=%s attempt=%u wait_ms=%llu", j->id,
 				 j->entry_id, (unsigned)j->sm.attempt,
 				 (unsigned long long)(j->t.claimed_ms - j->t.queued_ms));
 		(void)output_event(&j->out, out->events[i], NULL);
