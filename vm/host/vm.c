@@ -261,7 +261,8 @@ int vm_exec(struct vm *vm, const struct vm_exec_req *req, uint32_t *ret_exec_id,
 	struct wire_frame f = { .type = WIRE_FRAME_EXEC };
 	int r;
 
-	if (vm->destroyed || vm->state == VM_FAILED)
+	/* No channel while a lost VM waits for QEMU's exit status (vm_lost_soon). */
+	if (vm->destroyed || vm->state == VM_FAILED || (vm->state == VM_READY && !vm->chan))
 		return errmsg_set(reterr, -EPIPE, "vm %u has failed", vm->id);
 	if (vm->state != VM_READY)
 		return errmsg_set(reterr, -EAGAIN, "vm %u is not ready", vm->id);
@@ -293,7 +294,7 @@ int vm_signal(struct vm *vm, uint32_t exec_id, int sig)
 {
 	struct wire_frame f = { .type = WIRE_FRAME_SIGNAL, .id = exec_id, .signal = sig };
 
-	if (vm->destroyed || vm->state != VM_READY)
+	if (vm->destroyed || vm->state != VM_READY || !vm->chan)
 		return -EPIPE;
 	if (sig <= 0 || sig >= NSIG)
 		return -EINVAL;
