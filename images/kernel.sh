@@ -4,7 +4,8 @@
 # (lib/kmods.py). Output dir: vmlinux, modules/{*.ko,corral.list}, config, info.txt.
 # It must not install anything on the host.
 
-kernel_resolve() {
+# Sets KERNEL_PKG and KERNEL_VER from apt (slow: cached by images/build).
+kernel_resolve_apt() {
 	KERNEL_PKG=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
 		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 	if [ -z "$KERNEL_PKG" ]; then
@@ -14,6 +15,9 @@ kernel_resolve() {
 	[ -n "$KERNEL_PKG" ] || die "kernel: no linux-image-*-cloud-amd64 package known to apt"
 	KERNEL_VER=$(apt-cache policy "$KERNEL_PKG" | awk '/Candidate:/ { print $2 }')
 	[ -n "$KERNEL_VER" ] && [ "$KERNEL_VER" != "(none)" ] || die "kernel: $KERNEL_PKG has no candidate"
+}
+
+kernel_resolve() {
 	KERNEL_HASH=$(recipe_hash "$IMAGES_SRC/kernel.sh" "$IMAGES_SRC/lib/common.sh" \
 		"$IMAGES_SRC/lib/vmlinux.py" "$IMAGES_SRC/lib/kmods.py" \
 		"$KERNEL_PKG=$KERNEL_VER" "$KERNEL_MODULES_WANTED")

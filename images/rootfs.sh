@@ -8,7 +8,8 @@
 ROOTFS_PACKAGES="python3,git,ca-certificates,procps"
 ROOTFS_KEY_PACKAGES="python3 python3.11 git ca-certificates coreutils libc6 procps"
 
-rootfs_resolve() {
+# Sets ROOTFS_VERSIONS from apt (slow: cached by images/build).
+rootfs_resolve_apt() {
 	local p v vers=
 	for p in $ROOTFS_KEY_PACKAGES; do
 		v=$(deb_version "$p")
@@ -16,6 +17,9 @@ rootfs_resolve() {
 		vers="$vers $p=$v"
 	done
 	ROOTFS_VERSIONS=${vers# }
+}
+
+rootfs_resolve() {
 	ROOTFS_HASH=$(recipe_hash "$IMAGES_SRC/rootfs.sh" "$IMAGES_SRC/lib/common.sh" \
 		"suite=$DEBIAN_SUITE" "mirror=$DEBIAN_MIRROR" "packages=$ROOTFS_PACKAGES" \
 		"$ROOTFS_VERSIONS" "epoch=$SOURCE_DATE_EPOCH")

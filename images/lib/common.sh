@@ -40,10 +40,19 @@ deb_version() {
 
 # Makes sure apt's package lists are there (a fresh CI machine may not have them yet).
 apt_ready() {
-	if [ -z "$(apt-cache madison coreutils 2>/dev/null)" ]; then
+	if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
 		say "apt lists missing: apt-get update"
 		apt-get update -qq || die "apt-get update failed"
 	fi
+}
+
+# Identifies the state of apt's package lists (names, sizes, mtimes): apt look-ups cost seconds,
+# so their answers are kept per state in $CACHE_ROOT/resolve-<stamp>.env.
+apt_stamp() {
+	{
+		stat -c '%n %s %Y' /var/lib/apt/lists/*_Packages* 2>/dev/null
+		printf '%s\n' "$@"
+	} | sha256sum | cut -c1-16
 }
 
 # run_step NAME HASH FUNC: runs FUNC TMPDIR unless CACHE_ROOT/NAME-HASH exists, then renames the
