@@ -127,9 +127,8 @@ fi
 check_clean "signal forwarding"
 
 # 4. a hung boot: SIGSTOP QEMU before the agent is READY; the watchdog kills it and retries
-# (8 s per attempt: the retry must boot in time even when parallel tests load the machine)
-"$CVM" --images "$IMAGES" --run-dir "$RUN" --accel tcg --boot-timeout 8000 \
-	-- echo survived >"$T/out" 2>"$T/err" &
+# (the default 15 s per attempt: with parallel tests on 2 cores a healthy boot can take 10 s)
+"$CVM" --images "$IMAGES" --run-dir "$RUN" --accel tcg -- echo survived >"$T/out" 2>"$T/err" &
 cvm_pid=$!
 qpid=
 for i in $(seq 1 100); do
@@ -138,11 +137,11 @@ for i in $(seq 1 100); do
 	sleep 0.05
 done
 [ -n "$qpid" ] && kill -STOP "$qpid"
-wait_deadline "$cvm_pid" 120
+wait_deadline "$cvm_pid" 180
 if [ -n "$qpid" ] && [ $rc -eq 0 ] && [ "$(cat "$T/out")" = survived ] &&
-	grep -q 'ev=vm.boot_hung vm=1 attempt=1 of=3 ms=8[0-9][0-9][0-9] ' "$T/err" &&
+	grep -q 'ev=vm.boot_hung vm=1 attempt=1 of=3 ms=15[0-9][0-9][0-9] ' "$T/err" &&
 	grep -q 'ev=vm.ready vm=1 .*attempts=[23]' "$T/err"; then
-	pass "hung boot killed after 8 s and retried"
+	pass "hung boot killed after 15 s and retried"
 else
 	fail "hung boot: qpid=$qpid rc=$rc $(grep -E 'boot_|ready|failed' "$T/err" | cut -c1-200)"
 fi
@@ -151,12 +150,12 @@ check_clean "hung boot"
 
 # 5. every attempt hangs (the kernel panics and waits forever): failure with the console tail
 t0=$(date +%s)
-cvm --boot-timeout 3000 --boot-attempts 2 --append "rdinit=/no/such/init panic=0" -- true
+cvm --boot-timeout 12000 --boot-attempts 2 --append "rdinit=/no/such/init panic=0" -- true
 rc=$?
 secs=$(($(date +%s) - t0))
 if [ $rc -eq 125 ] && [ "$(grep -c 'ev=vm.boot_hung' "$T/err")" -eq 2 ] &&
 	grep -q 'vm failed: ETIMEDOUT: boot failed after 2 attempts.*console tail:.*Kernel panic' "$T/err" &&
-	[ $secs -lt 30 ]; then
+	[ $secs -lt 60 ]; then
 	pass "boot that never gets READY fails after 2 attempts in ${secs} s, console tail in reason"
 else
 	fail "never ready: rc=$rc secs=$secs $(tail -3 "$T/err" | cut -c1-300)"
