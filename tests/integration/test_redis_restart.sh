@@ -20,6 +20,11 @@ reconnected() {
 wait_for 30 reconnected
 assert_eq "after an idle restart" two "$(corral run -- sh -c 'echo two')"
 
+# An emptied script cache (failover, SCRIPT FLUSH): EVALSHA answers NOSCRIPT, EVAL takes over.
+rcli SCRIPT FLUSH >/dev/null
+assert_eq "after SCRIPT FLUSH" flushed "$(corral run -- sh -c 'echo flushed')"
+grep -q 'ev=script.noscript script=result' "$T/corrald.log" || fail "NOSCRIPT path not taken"
+
 # Restart while a job runs: the new server has no scripts, no group and no entry. The job's
 # result is still recorded (the entry was lost, the run was not), and the client, which lost its
 # subscription, re-subscribes, replays and ends with the job's exit code.
