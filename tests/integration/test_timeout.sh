@@ -14,6 +14,11 @@ assert_contains "stderr" "$(cat "$T/e")" "timed_out: timeout 2000 ms"
 [ "$took" -lt 25 ] || fail "timeout took ${took}s"
 assert_eq "state" timed_out "$(result_field slow state)"
 assert_eq "reason" "timeout 2000 ms" "$(result_field slow reason)"
+started=$(result_field slow timings.started_ms)
+written=$(result_field slow timings.written_ms)
+note "process start to result: $((written - started)) ms"
+[ $((written - started)) -ge 1500 ] && [ $((written - started)) -lt 5000 ] ||
+	fail "timeout of 2 s ended the job $((written - started)) ms after it started"
 # the result is written after the VM is destroyed: no QEMU of this test may remain
 pids=$(harness_qemu_pids)
 [ -z "$pids" ] || fail "QEMU still running after the timeout: $pids"
