@@ -55,6 +55,10 @@ static void connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		fd = unix_connect(vm->paths.agent_sock);
 		if (fd >= 0 && channel_new(loop, fd, &vm_channel_ops, vm, &vm->chan) < 0)
 			fd = -ENOMEM;
+		if (fd >= 0)
+			log_debug("vm.agent_connected", "vm=%u attempt=%u ms=%llu", vm->id,
+				  vm->attempt,
+				  (unsigned long long)(time_mono_ms() - vm->t_attempt_ms));
 		if (fd < 0 && !retryable(fd)) {
 			snprintf(why, sizeof(why), "connect %s: %s", vm->paths.agent_sock,
 				 errno_name(fd));
