@@ -11,7 +11,7 @@ set -e
 took=$((SECONDS - t0))
 assert_eq "exit code" 124 "$rc"
 assert_contains "stderr" "$(cat "$T/e")" "timed_out: timeout 2000 ms"
-[ "$took" -lt 25 ] || fail "timeout took ${took}s"
+[ "$took" -lt 60 ] || fail "timeout took ${took}s (boot included)"
 assert_eq "state" timed_out "$(result_field slow state)"
 assert_eq "reason" "timeout 2000 ms" "$(result_field slow reason)"
 started=$(result_field slow timings.started_ms)
