@@ -1,7 +1,8 @@
 # images/initramfs.sh: the initramfs artefact (sourced by images/build). A deterministic newc
-# cpio (lib/mkcpio.py): /init = the static corral-agent (stripped), /lib/modules/{*.ko,corral.list} from the
-# kernel artefact, /dev/console, empty mount points. Keyed by the agent binary's hash and the
-# kernel artefact's hash. It must not contain anything else: the real root is base.ext4.
+# cpio (lib/mkcpio.py): /init = the static corral-agent (stripped), /lib/modules/{*.ko,
+# corral.list} from the kernel artefact, /dev/console, empty mount points. Keyed by the agent
+# binary's hash and the kernel artefact's hash. It must not contain anything else: the real root
+# is base.ext4.
 
 initramfs_resolve() {
 	AGENT_SHA=$(sha256sum <"$AGENT" | cut -c1-64)

@@ -2,7 +2,9 @@
 # minbase of $DEBIAN_SUITE with python3, git, ca-certificates, procps; user corral (1000:1000,
 # /home/corral, /bin/sh); docs, man pages, locales and apt lists removed; every mtime set to
 # $SOURCE_DATE_EPOCH; then `mkfs.ext4 -d` with fixed UUID, hash seed and time into base.ext4, sized
-# to the content plus a margin, no journal (it is mounted read-only under an overlay).
+# to the content plus a margin, no journal (it is mounted read-only under an overlay); then every
+# inode's ctime/atime is set to $SOURCE_DATE_EPOCH (lib/ext4_ctime.py), so two builds on one
+# machine give the same bytes.
 # Keyed by this script and the suite's versions of the key packages. Needs root.
 
 ROOTFS_PACKAGES="python3,git,ca-certificates,procps"
@@ -21,6 +23,7 @@ rootfs_resolve_apt() {
 
 rootfs_resolve() {
 	ROOTFS_HASH=$(recipe_hash "$IMAGES_SRC/rootfs.sh" "$IMAGES_SRC/lib/common.sh" \
+		"$IMAGES_SRC/lib/ext4_ctime.py" \
 		"suite=$DEBIAN_SUITE" "mirror=$DEBIAN_MIRROR" "packages=$ROOTFS_PACKAGES" \
 		"$ROOTFS_VERSIONS" "epoch=$SOURCE_DATE_EPOCH")
 }
@@ -81,5 +84,7 @@ rootfs_build() {
 		cat "$out/mkfs.log" >&2
 		return 1
 	fi
+	E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH "$PY" "$IMAGES_SRC/lib/ext4_ctime.py" \
+		"$out/base.ext4" "$SOURCE_DATE_EPOCH" || return 1
 	rm -rf "$root" "$out/mkfs.log"
 }

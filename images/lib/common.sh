@@ -34,7 +34,8 @@ deb_version() {
 	local v
 	v=$(apt-cache madison "$1" 2>/dev/null |
 		awk -F'|' -v s=" $DEBIAN_SUITE/main " 'index($3, s) { gsub(/ /, "", $2); print $2; exit }')
-	[ -n "$v" ] || v=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && $2 != "(none)" { print $2 }')
+	[ -n "$v" ] || v=$(apt-cache policy "$1" 2>/dev/null |
+		awk '/Candidate:/ && $2 != "(none)" { print $2 }')
 	printf '%s' "$v"
 }
 

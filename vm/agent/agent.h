@@ -73,8 +73,8 @@ void chan_init(struct chan *c, int fd, bool is_stream);
 void chan_free(struct chan *c);
 /* Queues one frame. 0, or -EMSGSIZE when the queue is full (frame dropped, counted). */
 int chan_send(struct chan *c, const struct wire_frame *f);
-/* Queues an ERROR frame about exec id (0 = none). */
-void chan_send_error(struct chan *c, uint32_t id, int err, const char *fmt, ...)
+/* Queues an ERROR frame about exec id (0 = none); err may be ±errno. Returns chan_send()'s. */
+int chan_send_error(struct chan *c, uint32_t id, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Writes as much of the queue as the port takes. 0 or -errno (other than EAGAIN). */
 int chan_flush(struct chan *c);

@@ -23,7 +23,8 @@
 #define BOOT_LOWER "/lower"
 #define BOOT_RW "/rw"
 #define BOOT_NEWROOT "/newroot"
-#define BOOT_OVERLAY_OPTS "lowerdir=" BOOT_LOWER ",upperdir=" BOOT_RW "/upper,workdir=" BOOT_RW "/work"
+#define BOOT_OVERLAY_OPTS \
+	"lowerdir=" BOOT_LOWER ",upperdir=" BOOT_RW "/upper,workdir=" BOOT_RW "/work"
 
 static int boot_mkdir(const char *path, mode_t mode, struct errmsg *reterr)
 {

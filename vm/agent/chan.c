@@ -53,7 +53,7 @@ int chan_send(struct chan *c, const struct wire_frame *f)
 	return r;
 }
 
-void chan_send_error(struct chan *c, uint32_t id, int err, const char *fmt, ...)
+int chan_send_error(struct chan *c, uint32_t id, int err, const char *fmt, ...)
 {
 	struct wire_frame f = { .type = WIRE_FRAME_ERROR, .id = id, .err = err < 0 ? -err : err };
 	va_list ap;
@@ -61,7 +61,7 @@ void chan_send_error(struct chan *c, uint32_t id, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f.message, sizeof(f.message), fmt, ap);
 	va_end(ap);
-	(void)chan_send(c, &f);
+	return chan_send(c, &f);
 }
 
 static uint32_t be32(const uint8_t *p)

@@ -55,7 +55,7 @@ static struct proc *loop_free_slot(struct loop *l)
 	return NULL;
 }
 
-static void loop_exec(struct loop *l, const struct wire_frame *f)
+static int loop_exec(struct loop *l, const struct wire_frame *f)
 {
 	struct spawn_req req = {
 		.argv = f->argv, .env = f->env, .envc = f->envc, .cwd = f->cwd,
@@ -83,11 +83,11 @@ static void loop_exec(struct loop *l, const struct wire_frame *f)
 	*p = (struct proc){ .used = true, .id = f->id, .pid = res.pid,
 			    .fds = { res.out_fd, res.err_fd } };
 	started.pid = res.pid;
-	(void)chan_send(&l->chan, &started);
 	log_debug("exec.started", "id=%u pid=%d", f->id, (int)res.pid);
+	return chan_send(&l->chan, &started);
 }
 
-static void loop_signal(struct loop *l, const struct wire_frame *f)
+static int loop_signal(struct loop *l, const struct wire_frame *f)
 {
 	struct proc *p = loop_find(l, f->id);
 
@@ -97,20 +97,22 @@ static void loop_signal(struct loop *l, const struct wire_frame *f)
 		return chan_send_error(&l->chan, f->id, EINVAL, "signal %d out of range",
 				       (int)f->signal);
 	if (kill(-p->pid, f->signal) < 0)
-		chan_send_error(&l->chan, f->id, errno, "kill(-%d, %d)", (int)p->pid,
-				(int)f->signal);
+		return chan_send_error(&l->chan, f->id, errno, "kill(-%d, %d)", (int)p->pid,
+				       (int)f->signal);
+	return 0;
 }
 
-static void loop_init(struct loop *l, const struct wire_frame *f)
+static int loop_init(struct loop *l, const struct wire_frame *f)
 {
 	struct errmsg em = { "" };
 	int r = sysinit_apply(f->time_ns, f->seed, f->seed_len, &em);
 
 	if (r < 0)
-		chan_send_error(&l->chan, 0, r, "init: %s", em.msg);
+		return chan_send_error(&l->chan, 0, r, "init: %s", em.msg);
+	return 0;
 }
 
-static void loop_dispatch(struct loop *l, const struct wire_frame *f)
+static int loop_dispatch(struct loop *l, const struct wire_frame *f)
 {
 	switch (f->type) {
 	case WIRE_FRAME_INIT:
@@ -120,7 +122,7 @@ static void loop_dispatch(struct loop *l, const struct wire_frame *f)
 	case WIRE_FRAME_SIGNAL:
 		return loop_signal(l, f);
 	case WIRE_FRAME_UNKNOWN:
-		return;		/* newer host, older agent: ignored by contract */
+		return 0;	/* newer host, older agent: ignored by contract */
 	default:
 		return chan_send_error(&l->chan, f->id, EPROTO, "frame type %d is not host-to-guest",
 				       (int)f->type);
@@ -162,6 +164,8 @@ static void loop_pipe(struct loop *l, struct proc *p, int which)
 	struct wire_frame out = { .type = WIRE_FRAME_OUTPUT, .id = p->id, .fd = (uint8_t)(which + 1) };
 	ssize_t n;
 
+	if (l->chan.out.len >= AGENT_OUTQ_HIGH)
+		return;		/* polled again once the host has taken some */
 	do
 		n = read(p->fds[which], chunk, sizeof(chunk));
 	while (n < 0 && errno == EINTR);
@@ -216,7 +220,7 @@ static void loop_frames(struct loop *l)
 	struct wire_frame *f;
 
 	while (l->chan.out.len < AGENT_OUTQ_HIGH && chan_next(&l->chan, &f) > 0) {
-		loop_dispatch(l, f);
+		(void)loop_dispatch(l, f);
 		wire_frame_free(f);
 	}
 }

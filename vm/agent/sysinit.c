@@ -18,10 +18,9 @@
 
 static int sysinit_seed(const uint8_t *seed, size_t len, struct errmsg *reterr)
 {
-	struct {
-		struct rand_pool_info info;
-		uint8_t bytes[WIRE_SEED_MAX];
-	} pool;
+	/* struct rand_pool_info ends in a flexible array: room for it and the seed, int-aligned. */
+	uint32_t words[(sizeof(struct rand_pool_info) + WIRE_SEED_MAX) / sizeof(uint32_t) + 1];
+	struct rand_pool_info *pool = (struct rand_pool_info *)words;
 	int fd, r = 0;
 
 	if (len > WIRE_SEED_MAX)
@@ -30,17 +29,17 @@ static int sysinit_seed(const uint8_t *seed, size_t len, struct errmsg *reterr)
 	fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errmsg_set(reterr, -errno, "open /dev/urandom");
-	memset(&pool, 0, sizeof(pool));
-	pool.info.entropy_count = (int)(len * 8);
-	pool.info.buf_size = (int)len;
-	memcpy(pool.bytes, seed, len);
-	if (ioctl(fd, RNDADDENTROPY, &pool) < 0) {
+	memset(words, 0, sizeof(words));
+	pool->entropy_count = (int)(len * 8);
+	pool->buf_size = (int)len;
+	memcpy(pool->buf, seed, len);
+	if (ioctl(fd, RNDADDENTROPY, pool) < 0) {
 		/* Without the ioctl the bytes are still mixed in, just not credited. */
 		r = fd_write_all(fd, seed, len);
 		if (r < 0)
 			errmsg_set(reterr, r, "write /dev/urandom");
 	}
-	explicit_bzero(&pool, sizeof(pool));
+	explicit_bzero(words, sizeof(words));
 	fd_close(fd);
 	return r;
 }
