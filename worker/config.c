@@ -26,7 +26,10 @@
 
 enum { OPT_PREFIX = 256, OPT_QUEUE, OPT_RESULT_TTL, OPT_LOG_LEVEL, OPT_DRAIN, OPT_ACCEL };
 
+enum { OPT_JAIL = 400 };
+
 static const struct option options[] = {
+	{ "jail", required_argument, NULL, OPT_JAIL },
 	{ "redis", required_argument, NULL, 'r' },
 	{ "images", required_argument, NULL, 'i' },
 	{ "run-dir", required_argument, NULL, 'd' },
@@ -54,6 +57,8 @@ void config_usage(FILE *f)
 		"  --id NAME             consumer name in the group (default: hostname)\n"
 		"  --concurrency N       jobs at once, 1..%d (default: number of CPUs)\n"
 		"  --accel auto|kvm|tcg  accelerator (default auto: probe KVM, fall back to TCG)\n"
+		"  --jail auto|on|off    run QEMU under corral-jail (auto: on when root and\n"
+		"                        corral-jail is next to corrald)\n"
 		"  --prefix P            key prefix (default %s)\n"
 		"  --queue Q             queue name, the hash tag of its keys (default %s)\n"
 		"  --result-ttl S        seconds results and output are kept (default %u)\n"
@@ -153,6 +158,7 @@ static void set_defaults(struct config *cfg)
 	cfg->concurrency = ncpu < 1 ? 1 : ncpu > CONFIG_CONCURRENCY_MAX ? CONFIG_CONCURRENCY_MAX
 									 : (unsigned)ncpu;
 	snprintf(cfg->accel, sizeof(cfg->accel), "auto");
+	snprintf(cfg->jail, sizeof(cfg->jail), "auto");
 	snprintf(cfg->prefix, sizeof(cfg->prefix), "%s", REDIS_KEYS_DEFAULT_PREFIX);
 	snprintf(cfg->queue, sizeof(cfg->queue), "%s", REDIS_KEYS_DEFAULT_QUEUE);
 	cfg->result_ttl_s = CONFIG_RESULT_TTL_DEFAULT;
@@ -182,6 +188,10 @@ static int parse_one(int opt, const char *arg, struct config *cfg, const char **
 	case 'c':
 		return parse_uint("concurrency", arg, 1, CONFIG_CONCURRENCY_MAX, &cfg->concurrency,
 				  reterr);
+	case OPT_JAIL:
+		if (strcmp(arg, "auto") && strcmp(arg, "on") && strcmp(arg, "off"))
+			return errmsg_set(reterr, -EINVAL, "--jail: expected auto, on or off");
+		return copy_str("jail", arg, cfg->jail, sizeof(cfg->jail), reterr);
 	case OPT_ACCEL:
 		if (strcmp(arg, "auto") && strcmp(arg, "kvm") && strcmp(arg, "tcg"))
 			return errmsg_set(reterr, -EINVAL, "--accel: expected auto, kvm or tcg");

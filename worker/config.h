@@ -27,6 +27,7 @@ struct config {
 	char id[CONFIG_ID_MAX + 1];
 	unsigned concurrency;
 	char accel[8];			/* auto | kvm | tcg */
+	char jail[8];			/* auto | on | off: QEMU under corral-jail (main.c) */
 	char prefix[65];
 	char queue[65];
 	unsigned result_ttl_s;

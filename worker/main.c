@@ -7,7 +7,11 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <ev.h>
 
@@ -15,6 +19,30 @@
 #include "log.h"
 #include "vm.h"
 #include "worker.h"
+
+/* corral-jail next to this binary, when --jail says to use it. 0 with *ret NULL: unjailed. */
+static int jail_path(const struct config *cfg, char *buf, size_t n, const char **ret,
+		     struct errmsg *reterr)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+	char *slash;
+	bool have;
+
+	*ret = NULL;
+	if (strcmp(cfg->jail, "off") == 0)
+		return 0;
+	if (len < 0 || (size_t)len + sizeof("/corral-jail") > n)
+		return errmsg_set(reterr, -ENAMETOOLONG, "--jail: cannot find corrald's directory");
+	buf[len] = '\0';
+	slash = strrchr(buf, '/');
+	strcpy(slash + 1, "corral-jail");
+	have = access(buf, X_OK) == 0 && geteuid() == 0;
+	if (strcmp(cfg->jail, "on") == 0 && !have)
+		return errmsg_set(reterr, -EPERM, "--jail on: needs root and %s", buf);
+	if (have)
+		*ret = buf;
+	return 0;
+}
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -33,6 +61,7 @@ int main(int argc, char **argv)
 	struct ev_loop *loop;
 	ev_signal sigterm, sigint;
 	struct vm_config vmcfg;
+	static char jail[PATH_MAX];
 	int r;
 
 	log_init("corrald");
@@ -61,6 +90,12 @@ int main(int argc, char **argv)
 		.run_dir = cfg.run_dir,
 		.accel = cfg.accel,
 	};
+	r = jail_path(&cfg, jail, sizeof(jail), &vmcfg.jail, &err);
+	if (r < 0) {
+		log_error("worker.jail_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
+		return 1;
+	}
+	log_info("worker.jail", "jail=%s", vmcfg.jail ? vmcfg.jail : "off");
 	r = vm_runtime_new(loop, &vmcfg, &rt, &err);
 	if (r < 0) {
 		log_error("worker.vm_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);

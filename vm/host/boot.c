@@ -8,6 +8,7 @@
  */
 #define LOG_MOD "vm"
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -162,7 +163,7 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 	vm->connect_delay_ms = 0;
 	vm->last_qmp_event[0] = '\0';
 	vm_dir_clean(&vm->paths);
-	r = qemu_argv_build(&cfg, &argv, reterr);
+	r = vm_jail_argv_build(vm, &cfg, &argv, reterr);
 	if (r < 0)
 		return r;
 	log_debug("vm.qemu_argv", "vm=%u argv=\"%s\"", vm->id, qemu_argv_join(&argv, line,
@@ -170,6 +171,8 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 	r = qemu_proc_spawn(rt->loop, argv.argv, vm->paths.qemu_log, VM_QEMU_FILE_MAX, proc_exit_cb,
 			    vm, &vm->proc, reterr);
 	qemu_argv_free(&argv);
+	if (vm->proc && rt->jail)
+		qemu_proc_set_stop_signal(vm->proc, SIGTERM);	/* the jailer cleans up */
 	if (r < 0)
 		return r;
 	log_debug("vm.spawned", "vm=%u attempt=%u pid=%d accel=%s", vm->id, vm->attempt,

@@ -14,8 +14,8 @@
 #include "errmsg.h"
 
 #define VM_SOCK_PATH_MAX 107		/* sun_path is 108 bytes including the NUL */
-#define QEMU_ARGV_MAX 96		/* items, prefix included */
-#define QEMU_PREFIX_MAX 32		/* items of an exec wrapper prefix (e.g. corral-jail ...) */
+#define QEMU_ARGV_MAX 128		/* items, prefix included */
+#define QEMU_PREFIX_MAX 64		/* items of an exec wrapper prefix (e.g. corral-jail ...) */
 #define QEMU_CMDLINE_MAX 2047		/* x86 kernel command line, COMMAND_LINE_SIZE - 1 */
 #define QEMU_MEM_MIB_MAX (64u * 1024u)
 #define QEMU_VCPUS_MAX 64u

@@ -28,6 +28,7 @@ struct qemu_proc {
 	int pidfd;
 	bool exited;
 	bool on_default;	/* ev_child (default loop) or pidfd ev_io */
+	int stop_sig;		/* qemu_proc_free(): 0 = SIGKILL */
 	ev_child child;
 	ev_io io;
 	qemu_proc_exit_fn cb;
@@ -241,6 +242,11 @@ pid_t qemu_proc_pid(const struct qemu_proc *p)
 	return p->pid;
 }
 
+void qemu_proc_set_stop_signal(struct qemu_proc *p, int sig)
+{
+	p->stop_sig = sig;
+}
+
 int qemu_proc_signal(struct qemu_proc *p, int sig)
 {
 	if (p->exited)
@@ -255,7 +261,7 @@ struct qemu_proc *qemu_proc_free(struct qemu_proc *p)
 	if (!p)
 		return NULL;
 	if (!p->exited) {
-		(void)pidfd_send_signal(p->pidfd, SIGKILL, NULL, 0);
+		(void)pidfd_send_signal(p->pidfd, p->stop_sig ? p->stop_sig : SIGKILL, NULL, 0);
 		if (p->on_default) {
 			ev_child_stop(p->loop, &p->child);
 		} else {

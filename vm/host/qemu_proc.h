@@ -30,6 +30,9 @@ int qemu_proc_spawn(struct ev_loop *loop, char *const *argv, const char *log_pat
 		    uint64_t fsize_max, qemu_proc_exit_fn cb, void *ud, struct qemu_proc **ret,
 		    struct errmsg *reterr);
 pid_t qemu_proc_pid(const struct qemu_proc *p);
+/* The signal qemu_proc_free() stops a running process with (default SIGKILL). A jailer gets
+ * SIGTERM: it kills QEMU itself, then removes the VM's cgroup. */
+void qemu_proc_set_stop_signal(struct qemu_proc *p, int sig);
 /* Sends sig (e.g. SIGSTOP in tests, SIGKILL) unless the process is gone. 0 or negative errno. */
 int qemu_proc_signal(struct qemu_proc *p, int sig);
 /* SIGKILLs the process if still running and stops watching; no callback follows. On the default

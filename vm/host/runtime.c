@@ -97,6 +97,18 @@ static int copy_prefix(struct vm_runtime *rt, const char *const *prefix, struct 
 	return 0;
 }
 
+/* A jailed QEMU sees files at the paths its argv names: they must be absolute. */
+static int jail_setup(struct vm_runtime *rt, const char *jail, struct errmsg *reterr)
+{
+	char *const files[] = { rt->kernel, rt->initrd, rt->rootfs, rt->run_dir };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i][0] != '/')
+			return errmsg_set(reterr, -EINVAL, "jail: '%s' must be an absolute path",
+					  files[i]);
+	return resolve_exe(jail, &rt->jail, reterr);
+}
+
 static int make_run_dir(const char *run_dir, struct errmsg *reterr)
 {
 	struct vm_paths p;
@@ -153,6 +165,8 @@ int vm_runtime_new(struct ev_loop *loop, const struct vm_config *cfg, struct vm_
 		goto out;
 	if (cfg->exec_prefix && (r = copy_prefix(rt, cfg->exec_prefix, reterr)) < 0)
 		goto out;
+	if (cfg->jail && (r = jail_setup(rt, cfg->jail, reterr)) < 0)
+		goto out;
 	r = make_run_dir(rt->run_dir, reterr);
 	if (r < 0)
 		goto out;
@@ -182,6 +196,7 @@ struct vm_runtime *vm_runtime_free(struct vm_runtime *rt)
 	for (size_t i = 0; rt->prefix && rt->prefix[i]; i++)
 		free(rt->prefix[i]);
 	free(rt->prefix);
+	free(rt->jail);
 	free(rt->images_dir);
 	free(rt->run_dir);
 	free(rt->qemu);

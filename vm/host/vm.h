@@ -32,6 +32,8 @@ struct vm_config {
 	unsigned vcpus;		/* 0: 1 */
 	unsigned boot_timeout_ms;	/* watchdog per boot attempt; 0: 15000 */
 	unsigned boot_attempts;		/* 0: 3 (cold boots hang ~3.6 % of the time); at most 20 */
+	const char *jail;		/* corral-jail binary (needs root): every QEMU runs jailed
+					 * (vm/jailer, vm/host/jail.c); NULL = unjailed */
 	/* Added by vm/host (all optional, zero = off): */
 	const char *append_extra;	/* appended to the guest kernel command line (debugging, tests) */
 	const char *const *exec_prefix;	/* NULL-terminated wrapper argv put before QEMU's, e.g. a

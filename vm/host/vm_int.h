@@ -38,6 +38,7 @@ struct vm_runtime {
 	char *kernel, *initrd, *rootfs;
 	char *append_extra;
 	char **prefix;			/* exec wrapper argv, NULL-terminated, or NULL */
+	char *jail;			/* corral-jail, absolute, or NULL (jail.h) */
 	char accel[8];			/* "kvm" or "tcg" */
 	unsigned tsc_khz;		/* host TSC for TCG guests (tsc.c), 0 = unknown */
 	unsigned mem_mib, vcpus, boot_timeout_ms, boot_attempts;
@@ -95,6 +96,10 @@ void vm_lost(struct vm *vm, int err, const char *why);
 void vm_lost_soon(struct vm *vm, int err, const char *why);
 /* Kills QEMU, closes the sockets, stops the timers. Keeps the run dir. */
 void vm_teardown(struct vm *vm);
+
+/* jail_vm.c: qemu_argv_build() with corral-jail in front when the runtime has a jailer. */
+int vm_jail_argv_build(struct vm *vm, struct qemu_argv_cfg *c, struct qemu_argv *out,
+		       struct errmsg *reterr);
 
 /* vm.c: frame dispatch and callbacks into the owner. */
 extern const struct channel_ops vm_channel_ops;

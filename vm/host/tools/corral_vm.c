@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 		{ "boot-timeout", 1, NULL, 't' }, { "boot-attempts", 1, NULL, 'b' },
 		{ "append", 1, NULL, 'A' },	   { "cwd", 1, NULL, 'C' },
 		{ "env", 1, NULL, 'e' },	   { "qemu", 1, NULL, 'q' },
+		{ "jail", 1, NULL, 'J' },	/* corral-jail path: run QEMU jailed (root) */
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -237,6 +238,7 @@ int main(int argc, char **argv)
 		case 'A': cfg.append_extra = optarg; break;
 		case 'C': t.req.cwd = optarg; break;
 		case 'q': cfg.qemu_path = optarg; break;
+		case 'J': cfg.jail = optarg; break;
 		case 'e':
 			if (nenv >= TOOL_ENV_MAX || !strchr(optarg, '='))
 				usage();
