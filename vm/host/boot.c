@@ -5,10 +5,16 @@
  * ~3.6 %), so a hung or crashed attempt is killed, logged (ev=vm.boot_hung attempt=N with the tail
  * of console.log) and retried up to boot_attempts. It must not interpret frames (vm.c does) or
  * decide the accelerator (accel.c does).
+ *
+ * A clone's attempt (spec.state_path set) starts QEMU with `-incoming defer` and the state file
+ * as fd 3; clone.c drives the restore over QMP and the agent socket is connected only after QEMU
+ * says RESUME. A restore that fails or hangs (VM_RESTORE_TIMEOUT_MS) is logged
+ * (ev=pool.clone_failed fallback=boot) and the VM boots cold instead, with the full attempts.
  */
 #define LOG_MOD "vm"
 #include <errno.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -52,7 +58,7 @@ static void connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	char why[256];
 	int fd;
 
-	if (!vm->chan) {
+	if (!vm->chan && (!vm->restoring || vm->resumed)) {
 		fd = unix_connect(vm->paths.agent_sock);
 		if (fd >= 0 && channel_new(loop, fd, &vm_channel_ops, vm, &vm->chan) < 0)
 			fd = -ENOMEM;
@@ -78,7 +84,8 @@ static void connect_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			return;
 		}
 	}
-	if (vm->chan && vm->qmp)
+	/* A restoring clone connects its agent after RESUME (clone.c restarts this timer). */
+	if (vm->qmp && (vm->chan || (vm->restoring && !vm->resumed)))
 		return;
 	vm->connect_delay_ms = vm->connect_delay_ms ? vm->connect_delay_ms * 2 : 1;
 	if (vm->connect_delay_ms > VM_CONNECT_RETRY_MAX_MS)
@@ -92,7 +99,8 @@ static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct vm *vm = w->data;
 	char why[128];
 
-	snprintf(why, sizeof(why), "no READY from the agent in %u ms", vm->rt->boot_timeout_ms);
+	snprintf(why, sizeof(why), "no READY from the agent in %u ms",
+		 vm->restoring ? VM_RESTORE_TIMEOUT_MS : vm->rt->boot_timeout_ms);
 	vm_lost(vm, -ETIMEDOUT, why);
 }
 
@@ -139,51 +147,71 @@ void vm_teardown(struct vm *vm)
 int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 {
 	struct vm_runtime *rt = vm->rt;
+	const struct vm_spec *sp = &vm->spec;
 	struct qemu_argv_cfg cfg = {
 		.qemu = rt->qemu,
 		.prefix = (const char *const *)rt->prefix,
 		.accel = rt->accel,
 		.tb_mib = QEMU_TCG_TB_MIB,
 		.tsc_khz = strcmp(rt->accel, "tcg") == 0 ? rt->tsc_khz : 0,
-		.mem_mib = rt->mem_mib,
-		.vcpus = rt->vcpus,
+		.mem_mib = sp->mem_mib ? sp->mem_mib : rt->mem_mib,
+		.vcpus = sp->vcpus ? sp->vcpus : rt->vcpus,
 		.kernel = rt->kernel,
 		.initrd = rt->initrd,
 		.rootfs = rt->rootfs,
 		.append_extra = rt->append_extra,
 		.sandbox = true,
 		.paths = &vm->paths,
+		.mem_path = sp->mem_path[0] ? sp->mem_path : NULL,
+		.mem_share = sp->mem_share,
+		.incoming_defer = sp->state_path[0] != '\0',
 	};
 	struct qemu_argv argv = { 0 };
 	char line[LOG_LINE_MAX - 256];
-	int r;
+	unsigned timeout_ms = rt->boot_timeout_ms;
+	int r, state_fd = -1;
 
 	vm->attempt++;
 	vm->t_attempt_ms = time_mono_ms();
 	vm->connect_delay_ms = 0;
 	vm->last_qmp_event[0] = '\0';
+	vm->restoring = cfg.incoming_defer;
+	vm->resumed = false;
 	vm_dir_clean(&vm->paths);
+	if (vm->restoring) {
+		state_fd = open(sp->state_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (state_fd < 0)
+			return errmsg_set(reterr, -errno, "snapshot state %s: %s", sp->state_path,
+					  errno_name(errno));
+		if (timeout_ms > VM_RESTORE_TIMEOUT_MS)
+			timeout_ms = VM_RESTORE_TIMEOUT_MS;
+	}
 	r = vm_jail_argv_build(vm, &cfg, &argv, reterr);
 	if (r < 0)
-		return r;
+		goto out;
 	log_debug("vm.qemu_argv", "vm=%u argv=\"%s\"", vm->id, qemu_argv_join(&argv, line,
 										sizeof(line)));
-	r = qemu_proc_spawn(rt->loop, argv.argv, vm->paths.qemu_log, VM_QEMU_FILE_MAX, proc_exit_cb,
-			    vm, &vm->proc, reterr);
+	/* RLIMIT_FSIZE caps the logs, but a template's RAM file is mem_mib big. */
+	r = qemu_proc_spawn_fd(rt->loop, argv.argv, vm->paths.qemu_log,
+			       cfg.mem_path ? ((uint64_t)cfg.mem_mib << 20) + VM_QEMU_FILE_MAX
+					    : VM_QEMU_FILE_MAX, state_fd,
+			       proc_exit_cb, vm, &vm->proc, reterr);
 	qemu_argv_free(&argv);
 	if (vm->proc && rt->jail)
 		qemu_proc_set_stop_signal(vm->proc, SIGTERM);	/* the jailer cleans up */
 	if (r < 0)
-		return r;
-	log_debug("vm.spawned", "vm=%u attempt=%u pid=%d accel=%s", vm->id, vm->attempt,
-		  (int)qemu_proc_pid(vm->proc), rt->accel);
+		goto out;
+	log_debug("vm.spawned", "vm=%u attempt=%u pid=%d accel=%s restore=%d", vm->id, vm->attempt,
+		  (int)qemu_proc_pid(vm->proc), rt->accel, vm->restoring);
 	ev_now_update(rt->loop);	/* the loop may not have run for a while (start-up) */
-	ev_timer_set(&vm->watchdog, rt->boot_timeout_ms / 1000.0, 0.);
+	ev_timer_set(&vm->watchdog, timeout_ms / 1000.0, 0.);
 	ev_timer_start(rt->loop, &vm->watchdog);
 	/* QEMU has not created its sockets yet: the first try is after ~1 ms. */
 	ev_timer_set(&vm->connect, 0.001, 0.);
 	ev_timer_start(rt->loop, &vm->connect);
-	return 0;
+out:
+	fd_close(state_fd);
+	return r;
 }
 
 void boot_init(struct vm *vm)
@@ -196,21 +224,31 @@ void boot_init(struct vm *vm)
 	vm->grace.data = vm;
 }
 
-void boot_ready(struct vm *vm, const char *agent_version)
+int vm_send_init(struct vm *vm, struct errmsg *reterr)
 {
 	struct wire_frame init = { .type = WIRE_FRAME_INIT, .seed_len = 32 };
 	struct timespec now;
+	int r;
+
+	if (!vm->chan)
+		return errmsg_set(reterr, -EPIPE, "vm %u: no agent channel", vm->id);
+	clock_gettime(CLOCK_REALTIME, &now);
+	init.time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	r = random_bytes(init.seed, init.seed_len);
+	if (r >= 0)
+		r = channel_send(vm->chan, &init, reterr);
+	explicit_bzero(init.seed, sizeof(init.seed));
+	return r;
+}
+
+void boot_ready(struct vm *vm, const char *agent_version)
+{
 	struct errmsg em = { "" };
 	char v[64];
 	int r;
 
 	ev_timer_stop(vm->rt->loop, &vm->watchdog);
-	clock_gettime(CLOCK_REALTIME, &now);
-	init.time_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-	r = random_bytes(init.seed, init.seed_len);
-	if (r >= 0)
-		r = channel_send(vm->chan, &init, &em);
-	explicit_bzero(init.seed, sizeof(init.seed));
+	r = vm_send_init(vm, &em);
 	if (r < 0) {
 		char why[ERRMSG_MAX + 32];
 
@@ -219,9 +257,11 @@ void boot_ready(struct vm *vm, const char *agent_version)
 		return;
 	}
 	vm->state = VM_READY;
+	vm->restored = vm->restoring;
+	vm->restoring = false;
 	vm->boot_ms = time_mono_ms() - vm->t_start_ms;
-	log_info("vm.ready", "vm=%u boot_ms=%llu attempts=%u accel=%s agent=%s", vm->id,
-		 (unsigned long long)vm->boot_ms, vm->attempt, vm->rt->accel,
+	log_info("vm.ready", "vm=%u boot_ms=%llu attempts=%u restored=%d accel=%s agent=%s",
+		 vm->id, (unsigned long long)vm->boot_ms, vm->attempt, vm->restored, vm->rt->accel,
 		 log_quote(v, sizeof(v), agent_version, strlen(agent_version)));
 	if (vm->ev->ready) {
 		vm_enter(vm);
@@ -240,6 +280,25 @@ static void attempt_failed(struct vm *vm, int err, const char *why)
 	int r;
 
 	vm_teardown(vm);
+	if (vm->restoring) {
+		char qlog[200];
+
+		vm_file_tail(vm->paths.qemu_log, qlog, sizeof(qlog));
+		log_warn("pool.clone_failed", "vm=%u fallback=boot ms=%u err=%s reason=%s qemu=%s",
+			 vm->id, ms, errno_name(err), log_quote(w, sizeof(w), why, strlen(why)),
+			 log_quote(q, sizeof(q), qlog, strlen(qlog)));
+		vm->spec.state_path[0] = '\0';
+		vm->spec.mem_path[0] = '\0';
+		vm->restoring = false;
+		vm->clone_fell_back = true;
+		vm->attempt = 0;
+		r = boot_attempt_start(vm, &em);
+		if (r >= 0)
+			return;
+		snprintf(reason, sizeof(reason), "cold boot after a failed restore: %s", em.msg);
+		vm_fail(vm, r, reason);
+		return;
+	}
 	vm_file_tail(vm->paths.console_log, tail, sizeof(tail));
 	/* log_quote keeps the first LOG_QUOTE_MAX bytes: give it the last ones. */
 	n = strlen(tail);

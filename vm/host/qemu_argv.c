@@ -139,7 +139,7 @@ int qemu_argv_build(const struct qemu_argv_cfg *c, struct qemu_argv *out, struct
 {
 	struct argv_builder b = { 0 };
 	const struct vm_paths *p = c->paths;
-	char *rootfs = NULL, *agent = NULL, *qmp = NULL, *console = NULL;
+	char *rootfs = NULL, *agent = NULL, *qmp = NULL, *console = NULL, *mem = NULL;
 	char tsc[32] = "";
 	int r;
 
@@ -151,7 +151,9 @@ int qemu_argv_build(const struct qemu_argv_cfg *c, struct qemu_argv *out, struct
 	agent = kv_escape(p->agent_sock);
 	qmp = kv_escape(p->qmp_sock);
 	console = kv_escape(p->console_log);
-	if (!b.v || !rootfs || !agent || !qmp || !console) {
+	if (c->mem_path)
+		mem = kv_escape(c->mem_path);
+	if (!b.v || !rootfs || !agent || !qmp || !console || (c->mem_path && !mem)) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -171,6 +173,17 @@ int qemu_argv_build(const struct qemu_argv_cfg *c, struct qemu_argv *out, struct
 	add(&b, "%u", c->mem_mib);
 	add(&b, "-smp");
 	add(&b, "%u", c->vcpus);
+	if (mem) {
+		add(&b, "-object");
+		add(&b, "memory-backend-file,id=mem,size=%uM,mem-path=%s,share=%s", c->mem_mib, mem,
+		    c->mem_share ? "on" : "off");
+		add(&b, "-machine");
+		add(&b, "memory-backend=mem");
+	}
+	if (c->incoming_defer) {
+		add(&b, "-incoming");
+		add(&b, "defer");
+	}
 	add(&b, "-nodefaults");
 	add(&b, "-no-user-config");
 	add(&b, "-display");
@@ -225,6 +238,7 @@ out:
 	free(agent);
 	free(qmp);
 	free(console);
+	free(mem);
 	return r;
 }
 

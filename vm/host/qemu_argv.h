@@ -50,6 +50,11 @@ struct qemu_argv_cfg {
 	const char *append_extra;	/* appended to the kernel command line, or NULL */
 	bool sandbox;			/* -sandbox on,... (seccomp in QEMU) */
 	const struct vm_paths *paths;
+	/* Template snapshots (template.c, clone.c); all optional. */
+	const char *mem_path;		/* guest RAM in this file (memory-backend-file), or NULL */
+	bool mem_share;			/* share=on (the template writes its RAM to the file) or
+					 * share=off (a clone maps it copy-on-write) */
+	bool incoming_defer;		/* -incoming defer: the state comes by QMP migrate-incoming */
 };
 
 struct qemu_argv {

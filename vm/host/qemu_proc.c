@@ -39,6 +39,7 @@ struct spawn_args {
 	char *const *argv;
 	int null_fd;
 	int log_fd;
+	int pass_fd;		/* -1, or an fd above QEMU_PROC_PASS_FD to put there */
 	pid_t parent;
 	rlim_t fsize_max;
 	volatile int *err;
@@ -84,6 +85,8 @@ __attribute__((noreturn, noinline)) static void child_exec(const struct spawn_ar
 	child_fd(a->null_fd, 0);
 	child_fd(a->log_fd, 1);
 	child_fd(a->log_fd, 2);
+	if (a->pass_fd >= 0)
+		child_fd(a->pass_fd, QEMU_PROC_PASS_FD);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(a->argv[0], a->argv, qemu_env);
@@ -164,9 +167,16 @@ int qemu_proc_spawn(struct ev_loop *loop, char *const *argv, const char *log_pat
 		    uint64_t fsize_max, qemu_proc_exit_fn cb, void *ud, struct qemu_proc **ret,
 		    struct errmsg *reterr)
 {
+	return qemu_proc_spawn_fd(loop, argv, log_path, fsize_max, -1, cb, ud, ret, reterr);
+}
+
+int qemu_proc_spawn_fd(struct ev_loop *loop, char *const *argv, const char *log_path,
+		       uint64_t fsize_max, int pass_fd, qemu_proc_exit_fn cb, void *ud,
+		       struct qemu_proc **ret, struct errmsg *reterr)
+{
 	volatile int child_err = 0;
-	struct spawn_args a = { .argv = argv, .null_fd = -1, .log_fd = -1, .err = &child_err,
-				.fsize_max = (rlim_t)fsize_max };
+	struct spawn_args a = { .argv = argv, .null_fd = -1, .log_fd = -1, .pass_fd = -1,
+				.err = &child_err, .fsize_max = (rlim_t)fsize_max };
 	struct qemu_proc *p = NULL;
 	int fd = -1, r;
 	pid_t pid;
@@ -189,6 +199,14 @@ int qemu_proc_spawn(struct ev_loop *loop, char *const *argv, const char *log_pat
 	if (a.log_fd < 0) {
 		r = errmsg_set(reterr, -errno, "open %s: %s", log_path, errno_name(errno));
 		goto out;
+	}
+	/* Above the target fd, so the child's dup2 chain cannot clobber it. */
+	if (pass_fd >= 0) {
+		a.pass_fd = fcntl(pass_fd, F_DUPFD_CLOEXEC, QEMU_PROC_PASS_FD + 1);
+		if (a.pass_fd < 0) {
+			r = errmsg_set(reterr, -errno, "dup pass fd: %s", errno_name(errno));
+			goto out;
+		}
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -234,6 +252,7 @@ out:
 	free(p);
 	fd_close(a.null_fd);
 	fd_close(a.log_fd);
+	fd_close(a.pass_fd);
 	return r;
 }
 

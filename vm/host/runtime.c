@@ -152,7 +152,11 @@ int vm_runtime_new(struct ev_loop *loop, const struct vm_config *cfg, struct vm_
 	}
 	rt->images_dir = strdup(images);
 	rt->run_dir = strdup(run);
-	if (!rt->images_dir || !rt->run_dir)
+	if (cfg->snap_dir)
+		rt->snap_dir = strdup(cfg->snap_dir);
+	else if (asprintf(&rt->snap_dir, "%s/snap", run) < 0)
+		rt->snap_dir = NULL;
+	if (!rt->images_dir || !rt->run_dir || !rt->snap_dir)
 		goto out;
 	if (cfg->append_extra && !(rt->append_extra = strdup(cfg->append_extra)))
 		goto out;
@@ -199,6 +203,7 @@ struct vm_runtime *vm_runtime_free(struct vm_runtime *rt)
 	free(rt->jail);
 	free(rt->images_dir);
 	free(rt->run_dir);
+	free(rt->snap_dir);
 	free(rt->qemu);
 	free(rt->kernel);
 	free(rt->initrd);

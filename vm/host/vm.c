@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "qemu_proc.h"
 #include "util.h"
 #include "vm_int.h"
 
@@ -183,6 +184,7 @@ static void qmp_ready(struct qmp *q, const struct qmp_msg *greeting, void *ud)
 
 	log_debug("vm.qmp_ready", "vm=%u qemu=%d.%d.%d", vm->id, greeting->version[0],
 		  greeting->version[1], greeting->version[2]);
+	clone_qmp_ready(vm);
 }
 
 static void qmp_event(struct qmp *q, const struct qmp_msg *m, void *ud)
@@ -191,6 +193,10 @@ static void qmp_event(struct qmp *q, const struct qmp_msg *m, void *ud)
 	char qn[QMP_NAME_MAX + 16], qd[LOG_QUOTE_MAX + 16];
 
 	snprintf(vm->last_qmp_event, sizeof(vm->last_qmp_event), "%.60s %.90s", m->name, m->desc);
+	if (vm->restoring) {	/* RESUME of every clone: not worth an info line */
+		clone_qmp_event(vm, m->name);
+		return;
+	}
 	log_info("vm.qmp_event", "vm=%u name=%s data=%s", vm->id,
 		 log_quote(qn, sizeof(qn), m->name, strlen(m->name)),
 		 log_quote(qd, sizeof(qd), m->desc, strlen(m->desc)));
@@ -213,11 +219,19 @@ const struct qmp_ops vm_qmp_ops = { .ready = qmp_ready, .event = qmp_event, .bro
 int vm_start(struct vm_runtime *rt, const struct vm_events *ev, void *ud, struct vm **ret,
 	     struct errmsg *reterr)
 {
+	return vm_start_spec(rt, NULL, ev, ud, ret, reterr);
+}
+
+int vm_start_spec(struct vm_runtime *rt, const struct vm_spec *spec, const struct vm_events *ev,
+		  void *ud, struct vm **ret, struct errmsg *reterr)
+{
 	struct vm *vm = calloc(1, sizeof(*vm));
 	int r;
 
 	if (!vm)
 		return -ENOMEM;
+	if (spec)
+		vm->spec = *spec;
 	vm->rt = rt;
 	vm->ev = ev;
 	vm->ud = ud;
@@ -329,4 +343,45 @@ uint64_t vm_boot_ms(const struct vm *vm)
 unsigned vm_boot_attempts(const struct vm *vm)
 {
 	return vm->attempt;
+}
+
+bool vm_restored(const struct vm *vm)
+{
+	return vm->restored;
+}
+
+bool vm_clone_fell_back(const struct vm *vm)
+{
+	return vm->clone_fell_back;
+}
+
+void vm_set_events(struct vm *vm, const struct vm_events *ev, void *ud)
+{
+	vm->ev = ev;
+	vm->ud = ud;
+}
+
+int vm_reinit(struct vm *vm, struct errmsg *reterr)
+{
+	if (vm->destroyed || vm->state != VM_READY)
+		return errmsg_set(reterr, -EPIPE, "vm %u is not ready", vm->id);
+	return vm_send_init(vm, reterr);
+}
+
+int vm_qemu_pid(const struct vm *vm)
+{
+	return vm->proc ? (int)qemu_proc_pid(vm->proc) : -1;
+}
+
+/* The jailer's list (see vm_int.h): keep every path QEMU opens here, nowhere else. */
+size_t vm_host_files(const struct vm *vm, const char **out, size_t n)
+{
+	const char *all[] = { vm->rt->kernel, vm->rt->initrd, vm->rt->rootfs, vm->paths.dir,
+			      vm->spec.mem_path[0] ? vm->spec.mem_path : NULL };
+	size_t k = 0;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i] && k < n)
+			out[k++] = all[i];
+	return k;
 }

@@ -24,7 +24,8 @@
 #define VM_DEFAULT_BOOT_TIMEOUT_MS 15000u
 #define VM_DEFAULT_BOOT_ATTEMPTS 3u
 #define VM_BOOT_ATTEMPTS_MAX 20u
-#define VM_ACCEL_PROBE_MS 5000u		/* a real guest under KVM is READY in well under 1 s */
+#define VM_ACCEL_PROBE_MS 5000u
+#define VM_RESTORE_TIMEOUT_MS 5000u	/* a clone is READY in ~35 ms; then boot cold */		/* a real guest under KVM is READY in well under 1 s */
 
 struct channel;
 struct qmp;
@@ -44,6 +45,17 @@ struct vm_runtime {
 	unsigned mem_mib, vcpus, boot_timeout_ms, boot_attempts;
 	unsigned next_vm;
 	bool probing;
+	char *snap_dir;			/* template snapshots: <snap_dir>/<name>-<key>/ */
+};
+
+/* How one VM starts: a plain cold boot (all zero), a template being built (mem_path, share), or
+ * a clone restored from a snapshot (mem_path, state_path). A clone whose restore fails drops
+ * state_path and boots cold (boot.c). */
+struct vm_spec {
+	char mem_path[PATH_MAX];	/* "" = anonymous RAM */
+	bool mem_share;
+	char state_path[PATH_MAX];	/* device state to restore, "" = cold boot */
+	unsigned mem_mib, vcpus;	/* 0 = the runtime's */
 };
 
 enum vm_state { VM_BOOTING, VM_READY, VM_FAILED };
@@ -61,6 +73,11 @@ struct vm {
 	enum vm_state state;
 	struct vm_paths paths;
 	bool dir_made;
+	struct vm_spec spec;
+	bool restoring;			/* this attempt restores spec.state_path */
+	bool resumed;			/* QEMU said RESUME: the restored guest runs */
+	bool restored;			/* ready from a snapshot (not a cold boot) */
+	bool clone_fell_back;		/* a restore failed and this VM booted cold */
 	/* boot */
 	unsigned attempt;
 	uint64_t t_start_ms, t_attempt_ms, boot_ms;
@@ -88,6 +105,8 @@ struct vm {
 /* boot.c: attempts and the watchdog. boot_init() once, before anything else touches vm. */
 void boot_init(struct vm *vm);
 int boot_attempt_start(struct vm *vm, struct errmsg *reterr);
+/* Queues an INIT frame: the host's wall clock and 32 fresh random bytes for the guest RNG. */
+int vm_send_init(struct vm *vm, struct errmsg *reterr);
 /* The agent said READY: finish the boot (INIT frame, ready() callback). */
 void boot_ready(struct vm *vm, const char *agent_version);
 /* Something broke: during boot, ends this attempt and retries or fails; after, fails the VM. */
@@ -96,6 +115,18 @@ void vm_lost(struct vm *vm, int err, const char *why);
 void vm_lost_soon(struct vm *vm, int err, const char *why);
 /* Kills QEMU, closes the sockets, stops the timers. Keeps the run dir. */
 void vm_teardown(struct vm *vm);
+
+/* vm.c: starts a VM per spec (NULL = cold boot). */
+int vm_start_spec(struct vm_runtime *rt, const struct vm_spec *spec, const struct vm_events *ev,
+		  void *ud, struct vm **ret, struct errmsg *reterr);
+/* Every host file QEMU opens for this VM, by path, into out[0..n): the one place a jailer learns
+ * what to bind into its chroot (kernel, initrd, rootfs, the per-VM dir, a template's RAM file).
+ * A clone's device state is not a path: it arrives as fd QEMU_PROC_PASS_FD. Returns the count. */
+size_t vm_host_files(const struct vm *vm, const char **out, size_t n);
+
+/* clone.c: the QMP steps of a restore (x-ignore-shared, migrate-incoming fd:3). */
+void clone_qmp_ready(struct vm *vm);
+void clone_qmp_event(struct vm *vm, const char *name);
 
 /* jail_vm.c: qemu_argv_build() with corral-jail in front when the runtime has a jailer. */
 int vm_jail_argv_build(struct vm *vm, struct qemu_argv_cfg *c, struct qemu_argv *out,

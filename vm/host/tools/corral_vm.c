@@ -4,7 +4,14 @@
  *
  *   corral-vm [--images DIR] [--run-dir DIR] [--accel auto|kvm|tcg] [--count N] [--mem MIB]
  *             [--cpus N] [--boot-timeout MS] [--boot-attempts N] [--append STR] [--cwd DIR]
- *             [--env K=V]... [--qemu PATH] -- CMD [ARG]...
+ *             [--env K=V]... [--qemu PATH] [--template NAME [--warmup SHELLCMD] [--pool N]]
+ *             -- CMD [ARG]...
+ *
+ * --template: each run is a clone of the template NAME (built first if needed, warm-up run in it
+ * before the save) instead of a cold boot; boot_ms is then the clone's restore time.
+ * --pool N: keeps N warm clones (warm-up run in each); once N are ready it prints
+ * ev=pool.idle n=N pss_kib=... (QEMU's Pss per idle clone from /proc/PID/smaps_rollup), then
+ * each run takes a VM from the pool (boot_ms = wait for one).
  *
  * Each run (--count N boots N VMs one after the other) ends with a logfmt line on stderr:
  * ev=vm.run n=1 accel=tcg boot_ms=1402 attempts=1 exec_ms=230 exit=3 signal=0
@@ -40,6 +47,15 @@ struct tool {
 	uint64_t t_exec_ms;
 	uint32_t exec_id;	/* 0: no command running */
 	bool signalled;
+	const char *tpl_name;
+	char *warmup[4];
+	unsigned pool_n;
+	struct vm_template *tpl;
+	struct vm_pool *pool;
+	int tpl_err;
+	bool tpl_done, pool_filled;
+	uint64_t t_acquire_ms;
+	ev_timer wait;
 	uint64_t *boot_ms, *exec_ms;
 	unsigned attempts_total;
 	int rc;
@@ -63,8 +79,10 @@ static void on_ready(struct vm *vm, void *ud)
 	uint32_t id;
 	int r;
 
-	t->boot_ms[t->run - 1] = vm_boot_ms(vm);
-	t->attempts_total += vm_boot_attempts(vm);
+	if (!t->pool) {
+		t->boot_ms[t->run - 1] = vm_boot_ms(vm);
+		t->attempts_total += vm_boot_attempts(vm);
+	}
 	t->t_exec_ms = time_mono_ms();
 	r = vm_exec(vm, &t->req, &id, &em);
 	if (r >= 0)
@@ -125,13 +143,85 @@ static const struct vm_events tool_events = {
 	.failed = on_failed,
 };
 
+static uint64_t pss_kib(int pid)
+{
+	char path[64], line[256];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pss: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static void pool_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct tool *t = w->data;
+	struct vm_pool_stats st;
+	struct errmsg em = { "" };
+	int r;
+
+	if (!t->pool_filled) {
+		int pids[VM_POOL_MAX];
+		uint64_t sum = 0, kib[VM_POOL_MAX];
+		size_t n;
+		char each[1024] = "";
+		size_t o = 0;
+
+		vm_pool_get_stats(t->pool, &st);
+		if (st.ready < t->pool_n)
+			return;
+		n = vm_pool_ready_pids(t->pool, pids, VM_POOL_MAX);
+		for (size_t i = 0; i < n; i++) {
+			kib[i] = pss_kib(pids[i]);
+			sum += kib[i];
+			if (o < sizeof(each) - 16)
+				o += (size_t)snprintf(each + o, sizeof(each) - o, "%s%llu", i ? "," : "",
+						      (unsigned long long)kib[i]);
+		}
+		log_info("pool.idle", "n=%zu pss_kib_mean=%llu pss_kib=%s clones=%llu boots=%llu "
+			 "clone_ms_mean=%llu fallbacks=%llu", n,
+			 (unsigned long long)(n ? sum / n : 0), each,
+			 (unsigned long long)st.clones, (unsigned long long)st.boots,
+			 (unsigned long long)(st.clones ? st.clone_ms_sum / st.clones : 0),
+			 (unsigned long long)st.clone_fallbacks);
+		t->pool_filled = true;
+	}
+	r = vm_pool_acquire(t->pool, &tool_events, t, &t->vm);
+	if (r == -EAGAIN)
+		return;
+	ev_timer_stop(loop, w);
+	if (r < 0) {
+		fprintf(stderr, "corral-vm: pool: %s %s\n", errno_name(r), em.msg);
+		finish(t, 125);
+		return;
+	}
+	t->boot_ms[t->run - 1] = time_mono_ms() - t->t_acquire_ms;
+	on_ready(t->vm, t);
+}
+
 static int start_next(struct tool *t)
 {
 	struct errmsg em = { "" };
 	int r;
 
 	t->run++;
-	r = vm_start(t->rt, &tool_events, t, &t->vm, &em);
+	if (t->pool) {
+		t->t_acquire_ms = time_mono_ms();
+		ev_timer_set(&t->wait, 0., 0.002);
+		ev_timer_start(t->loop, &t->wait);
+		return 0;
+	}
+	if (t->tpl)
+		r = vm_clone(t->tpl, &tool_events, t, &t->vm, &em);
+	else
+		r = vm_start(t->rt, &tool_events, t, &t->vm, &em);
 	if (r < 0) {
 		fprintf(stderr, "corral-vm: vm_start: %s: %s\n", errno_name(r), em.msg);
 		t->rc = 125;
@@ -179,12 +269,22 @@ static void summary(struct tool *t)
 		 vm_runtime_accel(t->rt));
 }
 
+static void tool_tpl_done(struct vm_template *tpl, int err, void *ud)
+{
+	struct tool *t = ud;
+
+	t->tpl_err = err;
+	t->tpl_done = true;
+	ev_break(t->loop, EVBREAK_ALL);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: corral-vm [--images DIR] [--run-dir DIR] [--accel auto|kvm|tcg] [--count N]\n"
 		"                 [--mem MIB] [--cpus N] [--boot-timeout MS] [--boot-attempts N]\n"
 		"                 [--append STR] [--cwd DIR] [--env K=V]... [--qemu PATH]\n"
+		"                 [--template NAME [--warmup SHELLCMD] [--pool N]]\n"
 		"                 -- CMD [ARG]...\n");
 	exit(2);
 }
@@ -213,6 +313,8 @@ int main(int argc, char **argv)
 		{ "append", 1, NULL, 'A' },	   { "cwd", 1, NULL, 'C' },
 		{ "env", 1, NULL, 'e' },	   { "qemu", 1, NULL, 'q' },
 		{ "jail", 1, NULL, 'J' },	/* corral-jail path: run QEMU jailed (root) */
+		{ "template", 1, NULL, 'T' },	   { "warmup", 1, NULL, 'W' },
+		{ "pool", 1, NULL, 'P' },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -239,6 +341,13 @@ int main(int argc, char **argv)
 		case 'C': t.req.cwd = optarg; break;
 		case 'q': cfg.qemu_path = optarg; break;
 		case 'J': cfg.jail = optarg; break;
+		case 'T': t.tpl_name = optarg; break;
+		case 'W':
+			t.warmup[0] = "/bin/sh";
+			t.warmup[1] = "-c";
+			t.warmup[2] = optarg;
+			break;
+		case 'P': t.pool_n = parse_uint(optarg, 64); break;
 		case 'e':
 			if (nenv >= TOOL_ENV_MAX || !strchr(optarg, '='))
 				usage();
@@ -268,8 +377,36 @@ int main(int argc, char **argv)
 	sigint.data = sigterm.data = &t;
 	ev_signal_start(t.loop, &sigint);
 	ev_signal_start(t.loop, &sigterm);
+	ev_timer_init(&t.wait, pool_wait_cb, 0., 0.002);
+	t.wait.data = &t;
+	if (t.pool_n) {
+		struct vm_pool_cfg pc = { .tpl = { .name = t.tpl_name ? t.tpl_name : "bench",
+						   .warmup = (const char *const *)t.warmup },
+					  .min = t.pool_n, .max = t.pool_n, .inflight = 2 };
+
+		if (vm_pool_new(t.rt, &pc, &t.pool, &em) < 0) {
+			fprintf(stderr, "corral-vm: pool: %s\n", em.msg);
+			return 125;
+		}
+	} else if (t.tpl_name) {
+		struct vm_template_cfg tc = { .name = t.tpl_name,
+					      .warmup = (const char *const *)t.warmup };
+
+		if (vm_template_new(t.rt, &tc, tool_tpl_done, &t, &t.tpl, &em) < 0) {
+			fprintf(stderr, "corral-vm: template: %s\n", em.msg);
+			return 125;
+		}
+		ev_run(t.loop, 0);
+		if (t.tpl_err < 0) {
+			fprintf(stderr, "corral-vm: template failed: %s\n", errno_name(t.tpl_err));
+			return 125;
+		}
+	}
 	if (start_next(&t) == 0)
 		ev_run(t.loop, 0);
+	ev_timer_stop(t.loop, &t.wait);
+	t.pool = vm_pool_free(t.pool);
+	t.tpl = vm_template_free(t.tpl);
 	t.vm = vm_destroy(t.vm);
 	/* libev reaps killed QEMUs on its next iteration, which will not come: reap them here so
 	 * that no zombie outlives the tool. */
