@@ -17,8 +17,6 @@
 
 #include "log.h"
 
-enum claim_phase { CLAIM_PENDING, CLAIM_NEW };
-
 struct claim {
 	struct ev_loop *loop;
 	struct rconn *rc;
@@ -26,8 +24,6 @@ struct claim {
 	char consumer[CLAIM_CONSUMER_MAX + 1];
 	struct claim_hooks hooks;
 	void *ud;
-	enum claim_phase phase;
-	char cursor[CLAIM_ENTRY_ID_MAX + 1];	/* pending phase: last id seen */
 	bool in_flight;
 	bool stopped;
 	ev_timer retry;
@@ -89,7 +85,7 @@ static int create_group(struct claim *c)
 }
 
 /* One entry of a stream reply: [id, [field, value, ...]] (fields nil when deleted). */
-static int handle_entry(struct claim *c, const redisReply *e, bool pending)
+static int handle_entry(struct claim *c, const redisReply *e)
 {
 	struct claim_entry ce = { 0 };
 	const redisReply *id, *fields;
@@ -101,7 +97,6 @@ static int handle_entry(struct claim *c, const redisReply *e, bool pending)
 	if (id->type != REDIS_REPLY_STRING || id->len == 0 || id->len > CLAIM_ENTRY_ID_MAX)
 		return -EBADMSG;
 	ce.entry_id = id->str;
-	ce.pending = pending;
 	if (claim_entry_ms(id->str, &ce.queued_ms) < 0)
 		return -EBADMSG;
 	if (fields->type == REDIS_REPLY_NIL) {
@@ -120,16 +115,12 @@ static int handle_entry(struct claim *c, const redisReply *e, bool pending)
 			}
 		}
 	}
-	if (pending) {
-		memcpy(c->cursor, id->str, id->len);
-		c->cursor[id->len] = '\0';
-	}
 	(void)c->hooks.entry(&ce, c->ud);
 	return 0;
 }
 
 /* Reply of XREADGROUP: nil (timeout) or [[stream, [entry, ...]]]. Returns entries seen. */
-static int handle_read(struct claim *c, const redisReply *reply, bool pending)
+static int handle_read(struct claim *c, const redisReply *reply)
 {
 	const redisReply *entries;
 	int n = 0;
@@ -145,7 +136,7 @@ static int handle_read(struct claim *c, const redisReply *reply, bool pending)
 	if (entries->type != REDIS_REPLY_ARRAY)
 		return -EBADMSG;
 	for (size_t i = 0; i < entries->elements; i++) {
-		int r = handle_entry(c, entries->element[i], pending);
+		int r = handle_entry(c, entries->element[i]);
 
 		if (r < 0)
 			return r;
@@ -157,7 +148,6 @@ static int handle_read(struct claim *c, const redisReply *reply, bool pending)
 static void on_read(struct rconn *rc, struct redisReply *reply, void *priv)
 {
 	struct claim *c = priv;
-	bool pending = c->phase == CLAIM_PENDING;
 	int n;
 
 	(void)rc;
@@ -175,15 +165,11 @@ static void on_read(struct rconn *rc, struct redisReply *reply, void *priv)
 		retry_later(c);
 		return;
 	}
-	n = handle_read(c, reply, pending);
+	n = handle_read(c, reply);
 	if (n < 0) {
 		log_error("claim.bad_reply", "stream=%s", c->k->jobs);
 		retry_later(c);
 		return;
-	}
-	if (pending && n == 0) {
-		c->phase = CLAIM_NEW;
-		log_info("claim.pending_done", "stream=%s", c->k->jobs);
 	}
 	claim_kick(c);
 }
@@ -210,13 +196,11 @@ void claim_kick(struct claim *c)
 	argv[n++] = c->consumer;
 	argv[n++] = "COUNT";
 	argv[n++] = count;
-	if (c->phase == CLAIM_NEW) {
-		argv[n++] = "BLOCK";
-		argv[n++] = block;
-	}
+	argv[n++] = "BLOCK";
+	argv[n++] = block;
 	argv[n++] = "STREAMS";
 	argv[n++] = c->k->jobs;
-	argv[n++] = c->phase == CLAIM_NEW ? ">" : c->cursor;
+	argv[n++] = ">";
 	for (int i = 0; i < n; i++)
 		lens[i] = strlen(argv[i]);
 	r = rconn_argv(c->rc, on_read, c, n, argv, lens);
@@ -232,8 +216,6 @@ void claim_on_up(struct claim *c)
 {
 	if (c->stopped)
 		return;
-	c->phase = CLAIM_PENDING;
-	snprintf(c->cursor, sizeof(c->cursor), "0");
 	c->in_flight = false;
 	if (create_group(c) < 0)
 		retry_later(c);
@@ -260,8 +242,6 @@ int claim_new(struct ev_loop *loop, struct rconn *blocking, const struct redis_k
 	snprintf(c->consumer, sizeof(c->consumer), "%s", consumer);
 	c->hooks = *hooks;
 	c->ud = ud;
-	c->phase = CLAIM_PENDING;
-	snprintf(c->cursor, sizeof(c->cursor), "0");
 	ev_timer_init(&c->retry, on_retry, 0., 0.);
 	c->retry.data = c;
 	*ret = c;
@@ -275,68 +255,4 @@ struct claim *claim_free(struct claim *c)
 	ev_timer_stop(c->loop, &c->retry);
 	free(c);
 	return NULL;
-}
-
-struct lookup {
-	claim_lookup_fn *fn;
-	void *priv;
-	char consumer[CLAIM_CONSUMER_MAX + 1];
-};
-
-/* XPENDING key group id id 1 → [] or [[id, consumer, idle, deliveries]] */
-static void on_lookup(struct rconn *rc, struct redisReply *reply, void *priv)
-{
-	struct lookup *l = priv;
-	const redisReply *e;
-	int v = -EAGAIN;
-
-	(void)rc;
-	if (!reply)
-		goto out;
-	if (reply->type != REDIS_REPLY_ARRAY) {
-		log_warn("claim.lookup_failed", "err=\"%.200s\"",
-			 reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-		goto out;
-	}
-	if (reply->elements == 0) {
-		v = 0;
-		goto out;
-	}
-	e = reply->element[0];
-	if (e->type != REDIS_REPLY_ARRAY || e->elements != 4 ||
-	    e->element[1]->type != REDIS_REPLY_STRING ||
-	    e->element[3]->type != REDIS_REPLY_INTEGER) {
-		log_warn("claim.lookup_failed", "err=\"unexpected reply shape\"");
-		goto out;
-	}
-	if (strcmp(e->element[1]->str, l->consumer) != 0) {
-		v = 0;
-		goto out;
-	}
-	v = e->element[3]->integer < 1 ? 1 : e->element[3]->integer > INT32_MAX ? INT32_MAX
-									  : (int)e->element[3]->integer;
-out:
-	l->fn(v, l->priv);
-	free(l);
-}
-
-int claim_lookup(struct rconn *cmd, const struct redis_keys *k, const char *consumer,
-		 const char *entry_id, claim_lookup_fn *fn, void *priv)
-{
-	const char *argv[] = { "XPENDING", k->jobs, REDIS_KEYS_GROUP, entry_id, entry_id, "1" };
-	size_t lens[6];
-	struct lookup *l = malloc(sizeof(*l));
-	int r;
-
-	if (!l)
-		return -ENOMEM;
-	l->fn = fn;
-	l->priv = priv;
-	snprintf(l->consumer, sizeof(l->consumer), "%s", consumer);
-	for (int i = 0; i < 6; i++)
-		lens[i] = strlen(argv[i]);
-	r = rconn_argv(cmd, on_lookup, l, 6, argv, lens);
-	if (r < 0)
-		free(l);
-	return r;
 }

@@ -1,9 +1,9 @@
 /*
- * claim: takes jobs from the queue stream for this consumer, on its own (blocking) connection:
- * creates the group `workers` (MKSTREAM, from the start of the stream), first re-reads this
- * consumer's own pending entries (ID 0, page by page), then blocks on new ones (`>`), asking
- * only for as many entries as there are free slots. Also looks up an entry's delivery count
- * (the job's attempt number) on the commands connection. It does not decode jobs.
+ * claim: takes new jobs from the queue stream for this consumer, on its own (blocking)
+ * connection: creates the group `workers` (MKSTREAM, from the start of the stream), then blocks
+ * on new entries (`>`), asking only for as many entries as there are free slots. Our own pending
+ * entries are re-read by the reaper (lease.h), not with XREADGROUP ID 0, which would raise the
+ * delivery count (the fencing token) of attempts still running here. It does not decode jobs.
  */
 #ifndef CORRALD_CLAIM_H
 #define CORRALD_CLAIM_H
@@ -29,7 +29,7 @@ struct claim_entry {
 	const uint8_t *job;	/* borrowed for the call; NULL when there is no `job` field */
 	size_t job_len;
 	bool deleted;		/* pending entry whose body was deleted from the stream */
-	bool pending;		/* re-read from our own pending list */
+	const char *reason;	/* why this delivery (takeover, re-read), for the claimed event */
 };
 
 struct claim_hooks {
@@ -48,13 +48,6 @@ void claim_on_up(struct claim *c);
 void claim_kick(struct claim *c);
 /* Stop reading. Entries delivered by a read still in flight stay in our pending list. */
 void claim_stop(struct claim *c);
-
-/* Delivery lookup: fn(deliveries, priv) with deliveries ≥ 1 when the entry is pending for
- * `consumer`, 0 when it is not (acked, or owned by another consumer), -EAGAIN when the outcome
- * is unknown (connection lost; retry later). Returns 0 or negative errno (fn not called). */
-typedef void claim_lookup_fn(int deliveries, void *priv);
-int claim_lookup(struct rconn *cmd, const struct redis_keys *k, const char *consumer,
-		 const char *entry_id, claim_lookup_fn *fn, void *priv);
 
 /* Parses the ms part of a stream entry id. 0 or -EINVAL. */
 int claim_entry_ms(const char *id, uint64_t *ms);

@@ -24,7 +24,8 @@
 #define CORRAL_VERSION "0"
 #endif
 
-enum { OPT_PREFIX = 256, OPT_QUEUE, OPT_RESULT_TTL, OPT_LOG_LEVEL, OPT_DRAIN, OPT_ACCEL };
+enum { OPT_PREFIX = 256, OPT_QUEUE, OPT_RESULT_TTL, OPT_LOG_LEVEL, OPT_DRAIN, OPT_ACCEL, OPT_LEASE,
+       OPT_PRUNE };
 
 enum { OPT_JAIL = 400 };
 
@@ -40,6 +41,8 @@ static const struct option options[] = {
 	{ "queue", required_argument, NULL, OPT_QUEUE },
 	{ "result-ttl", required_argument, NULL, OPT_RESULT_TTL },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "lease", required_argument, NULL, OPT_LEASE },
+	{ "prune-idle", required_argument, NULL, OPT_PRUNE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -63,11 +66,16 @@ void config_usage(FILE *f)
 		"  --queue Q             queue name, the hash tag of its keys (default %s)\n"
 		"  --result-ttl S        seconds results and output are kept (default %u)\n"
 		"  --drain-timeout S     on SIGTERM, seconds running jobs get to finish (default %u)\n"
+		"  --lease S             lease of a claimed job, renewed while it runs; a dead\n"
+		"                        worker's jobs are taken over after it (default %u)\n"
+		"  --prune-idle S        delete consumers idle this long with nothing pending\n"
+		"                        (default %u)\n"
 		"  --log-level L         debug|info|warn|error ($CORRAL_LOG_LEVEL; default info)\n"
 		"  --help, --version\n",
 		CORRAL_DEFAULT_REDIS, CORRAL_DEFAULT_IMAGES, CORRAL_DEFAULT_RUN_DIR,
 		CONFIG_CONCURRENCY_MAX, REDIS_KEYS_DEFAULT_PREFIX, REDIS_KEYS_DEFAULT_QUEUE,
-		CONFIG_RESULT_TTL_DEFAULT, CONFIG_DRAIN_DEFAULT_S);
+		CONFIG_RESULT_TTL_DEFAULT, CONFIG_DRAIN_DEFAULT_S, CONFIG_LEASE_DEFAULT_S,
+		CONFIG_PRUNE_DEFAULT_S);
 }
 
 static int parse_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
@@ -163,6 +171,8 @@ static void set_defaults(struct config *cfg)
 	snprintf(cfg->queue, sizeof(cfg->queue), "%s", REDIS_KEYS_DEFAULT_QUEUE);
 	cfg->result_ttl_s = CONFIG_RESULT_TTL_DEFAULT;
 	cfg->drain_s = CONFIG_DRAIN_DEFAULT_S;
+	cfg->lease_s = CONFIG_LEASE_DEFAULT_S;
+	cfg->prune_s = CONFIG_PRUNE_DEFAULT_S;
 	cfg->log_level = LOG_INFO;
 	env = getenv("CORRAL_LOG_LEVEL");
 	if (env)
@@ -206,6 +216,10 @@ static int parse_one(int opt, const char *arg, struct config *cfg, const char **
 	case OPT_DRAIN:
 		return parse_uint("drain-timeout", arg, 0, CONFIG_DRAIN_MAX_S, &cfg->drain_s,
 				  reterr);
+	case OPT_LEASE:
+		return parse_uint("lease", arg, 1, CONFIG_LEASE_MAX_S, &cfg->lease_s, reterr);
+	case OPT_PRUNE:
+		return parse_uint("prune-idle", arg, 1, CONFIG_PRUNE_MAX_S, &cfg->prune_s, reterr);
 	case OPT_LOG_LEVEL:
 		if (parse_level(arg, &cfg->log_level) < 0)
 			return errmsg_set(reterr, -EINVAL,

@@ -18,6 +18,10 @@
 #define CONFIG_RESULT_TTL_MAX (90u * 86400u)
 #define CONFIG_DRAIN_DEFAULT_S 30u
 #define CONFIG_DRAIN_MAX_S 86400u
+#define CONFIG_LEASE_DEFAULT_S 30u
+#define CONFIG_LEASE_MAX_S 3600u
+#define CONFIG_PRUNE_DEFAULT_S 3600u
+#define CONFIG_PRUNE_MAX_S (30u * 86400u)
 
 struct config {
 	struct redis_addr redis;
@@ -32,6 +36,8 @@ struct config {
 	char queue[65];
 	unsigned result_ttl_s;
 	unsigned drain_s;
+	unsigned lease_s;		/* a claimed entry's lease, renewed every lease_s / 3 */
+	unsigned prune_s;		/* consumers idle this long with nothing pending are deleted */
 	enum log_level log_level;
 };
 

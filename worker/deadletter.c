@@ -11,27 +11,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lease.h"
 #include "log.h"
 #include "output.h"
 #include "script.h"
 
-/* KEYS: jobs, dead, result, out. ARGV: group, entry, consumer, reason, job, job_id, result,
- * final, ttl, out_maxlen, dead_maxlen. */
+/* KEYS: jobs, result, dead, out, run. ARGV: group, entry, consumer, run, reason, job, job_id,
+ * result, final, ttl, out_maxlen, dead_maxlen. Fenced like the result script (lease.h). */
 static struct script dead_script = {
 	.name = "deadletter",
-	.src = "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)\n"
-	       "if #p == 0 then return 'gone' end\n"
-	       "if p[1][2] ~= ARGV[3] then return 'not_owner' end\n"
-	       "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[11], '*', 'id', ARGV[6],\n"
-	       "  'entry', ARGV[2], 'reason', ARGV[4], 'deliveries', p[1][4], 'job', ARGV[5])\n"
-	       "if ARGV[6] ~= '' then\n"
-	       "  redis.call('SET', KEYS[3], ARGV[7], 'EX', ARGV[9])\n"
-	       "  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 'm', ARGV[8])\n"
-	       "  redis.call('EXPIRE', KEYS[4], ARGV[9])\n"
-	       "  redis.call('PUBLISH', KEYS[4], ARGV[8])\n"
+	.src = LEASE_FENCE_LUA
+	       "local f = fence()\n"
+	       "if f == 'lost' then return 'gone' end\n"
+	       "if f ~= 'ok' then return f end\n"
+	       "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)\n"
+	       "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[12], '*', 'id', ARGV[7],\n"
+	       "  'entry', ARGV[2], 'reason', ARGV[5], 'deliveries', p[1][4], 'job', ARGV[6])\n"
+	       "if ARGV[7] ~= '' then\n"
+	       "  redis.call('SET', KEYS[2], ARGV[8], 'EX', ARGV[10])\n"
+	       "  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], '*', 'm', ARGV[9])\n"
+	       "  redis.call('EXPIRE', KEYS[4], ARGV[10])\n"
+	       "  redis.call('PUBLISH', KEYS[4], ARGV[9])\n"
 	       "end\n"
 	       "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
 	       "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+	       "redis.call('DEL', KEYS[5])\n"
 	       "return 'ok'\n",
 };
 
@@ -58,10 +62,11 @@ void deadletter_scripts_load(struct rconn *rc)
 int deadletter_write(struct rconn *rc, const struct redis_keys *k, const struct deadletter *d,
 		     result_done_fn *fn, void *priv)
 {
-	char rkey[REDIS_KEYS_NAME_MAX], okey[REDIS_KEYS_NAME_MAX], ttl[16];
+	char rkey[REDIS_KEYS_NAME_MAX], okey[REDIS_KEYS_NAME_MAX], runkey[REDIS_KEYS_NAME_MAX];
+	char ttl[16], att[16];
 	bool has_id = d->job_id && d->job_id[0];
-	const char *args[15];
-	size_t lens[15];
+	const char *args[17];
+	size_t lens[17];
 	struct dead_call *c;
 	int r;
 
@@ -73,34 +78,38 @@ int deadletter_write(struct rconn *rc, const struct redis_keys *k, const struct 
 		snprintf(okey, sizeof(okey), "%s", k->jobs);
 	}
 	snprintf(ttl, sizeof(ttl), "%u", d->ttl_s);
+	snprintf(att, sizeof(att), "%u", (unsigned)d->attempt);
+	lease_key(k, "run", d->entry_id, runkey);
 	args[0] = k->jobs;
-	args[1] = k->dead;
-	args[2] = rkey;
+	args[1] = rkey;
+	args[2] = k->dead;
 	args[3] = okey;
-	args[4] = REDIS_KEYS_GROUP;
-	args[5] = d->entry_id;
-	args[6] = d->consumer;
-	args[7] = d->reason;
-	args[8] = d->job ? (const char *)d->job : "";
-	args[9] = has_id ? d->job_id : "";
-	args[10] = has_id ? (const char *)d->result->data : "";
-	args[11] = has_id ? (const char *)d->final_msg->data : "";
-	args[12] = ttl;
-	args[13] = OUTPUT_STREAM_ENTRIES_STR;
-	args[14] = DEADLETTER_STREAM_ENTRIES_STR;
-	for (int i = 0; i < 15; i++)
-		if (i != 8 && i != 10 && i != 11)
+	args[4] = runkey;
+	args[5] = REDIS_KEYS_GROUP;
+	args[6] = d->entry_id;
+	args[7] = d->consumer;
+	args[8] = att;
+	args[9] = d->reason;
+	args[10] = d->job ? (const char *)d->job : "";
+	args[11] = has_id ? d->job_id : "";
+	args[12] = has_id ? (const char *)d->result->data : "";
+	args[13] = has_id ? (const char *)d->final_msg->data : "";
+	args[14] = ttl;
+	args[15] = OUTPUT_STREAM_ENTRIES_STR;
+	args[16] = DEADLETTER_STREAM_ENTRIES_STR;
+	for (int i = 0; i < 17; i++)
+		if (i != 10 && i != 12 && i != 13)
 			lens[i] = strlen(args[i]);
-	lens[8] = d->job ? d->job_len : 0;
-	lens[10] = has_id ? d->result->len : 0;
-	lens[11] = has_id ? d->final_msg->len : 0;
+	lens[10] = d->job ? d->job_len : 0;
+	lens[12] = has_id ? d->result->len : 0;
+	lens[13] = has_id ? d->final_msg->len : 0;
 	c = malloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->fn = fn;
 	c->priv = priv;
 	snprintf(c->what, sizeof(c->what), "deadletter entry=%s", d->entry_id);
-	r = script_eval(rc, &dead_script, 4, 15, args, lens, on_dead, c);
+	r = script_eval(rc, &dead_script, 5, 17, args, lens, on_dead, c);
 	if (r < 0)
 		free(c);
 	return r;

@@ -1,6 +1,7 @@
 /*
  * deadletter: ends an entry that cannot run (not msgpack, wrong types, missing argv, oversized
- * field, no `job` field, body deleted from the stream) in one atomic script: XADD to the dead
+ * field, no `job` field, body deleted from the stream) or must not run again (max_attempts
+ * deliveries used up) in one atomic script: XADD to the dead
  * stream (id, entry, reason, deliveries, job bytes), and when a job id could be peeked, SET a
  * result with state dead and append + publish the final event; then XACK and XDEL. Same
  * ownership rule and outcomes as result.h. It does not decide what is invalid (libwire does).
@@ -21,6 +22,7 @@
 struct deadletter {
 	const char *entry_id;
 	const char *consumer;
+	uint32_t attempt;		/* run number: fencing token with consumer (lease.h) */
 	const char *reason;
 	const uint8_t *job;		/* raw entry bytes, may be NULL */
 	size_t job_len;

@@ -17,26 +17,29 @@
 
 #include "deadletter.h"
 #include "job_sm.h"
+#include "lease.h"
 #include "log.h"
 #include "output.h"
 #include "result.h"
 #include "util.h"
 #include "vm.h"
 #include "wire.h"
+#include "wpool.h"
 
 /* An in-flight Redis request of a job; the job may be freed before the reply comes. */
 struct job_ticket {
 	struct job *job;
+	struct job_ticket **slot;	/* &job->ticket or &job->hb_ticket */
 };
 
-enum job_retry { RETRY_NONE, RETRY_LOOKUP, RETRY_FINAL };
+enum job_retry { RETRY_NONE, RETRY_LOOKUP, RETRY_FINAL, RETRY_HANDBACK };
 
 struct job {
 	const struct job_env *env;
 	char entry_id[CLAIM_ENTRY_ID_MAX + 1];
 	char id[WIRE_ID_MAX + 1];	/* "" when none could be read */
 	struct wire_job *wj;		/* NULL when invalid */
-	uint8_t *raw;			/* invalid jobs: the entry's bytes, for the dead stream */
+	uint8_t *raw;			/* the entry's bytes, for the dead stream */
 	size_t raw_len;
 	struct job_sm sm;
 	struct output out;
@@ -45,9 +48,11 @@ struct job {
 	uint32_t exec_id;
 	struct wire_timings t;
 	struct buf result_enc, final_enc;
-	struct job_ticket *ticket;
+	struct job_ticket *ticket;	/* lookup, final or handback script in flight */
+	struct job_ticket *hb_ticket;	/* renew script in flight */
+	char claim_reason[WIRE_REASON_MAX + 1];
 	enum job_retry retry_what;
-	ev_timer timeout, retry, post;
+	ev_timer timeout, retry, post, heartbeat;
 	struct job_sm_in posted;
 	char posted_text[WIRE_REASON_MAX + 1];
 };
@@ -105,15 +110,21 @@ static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- Redis requests with retry ---- */
 
-static struct job_ticket *ticket_new(struct job *j)
+static struct job_ticket *ticket_in(struct job *j, struct job_ticket **slot)
 {
 	struct job_ticket *t = malloc(sizeof(*t));
 
 	if (t) {
 		t->job = j;
-		j->ticket = t;
+		t->slot = slot;
+		*slot = t;
 	}
 	return t;
+}
+
+static struct job_ticket *ticket_new(struct job *j)
+{
+	return ticket_in(j, &j->ticket);
 }
 
 /* Takes the job back from a ticket; NULL when the job was freed meanwhile. */
@@ -121,10 +132,16 @@ static struct job *ticket_take(struct job_ticket *t)
 {
 	struct job *j = t->job;
 
-	free(t);
 	if (j)
-		j->ticket = NULL;
+		*t->slot = NULL;
+	free(t);
 	return j;
+}
+
+static void ticket_drop(struct job_ticket *t)
+{
+	*t->slot = NULL;
+	free(t);
 }
 
 static void retry_later(struct job *j, enum job_retry what)
@@ -135,10 +152,10 @@ static void retry_later(struct job *j, enum job_retry what)
 	ev_timer_start(j->env->loop, &j->retry);
 }
 
-static void on_lookup(int deliveries, void *priv)
+static void on_lookup(int deliveries, uint32_t run, bool cancelled, void *priv)
 {
 	struct job *j = ticket_take(priv);
-	struct job_sm_in in = { .kind = JOB_IN_ATTEMPT };
+	struct job_sm_in in = { .kind = JOB_IN_ATTEMPT, .cancelled = cancelled };
 
 	if (!j)
 		return;
@@ -151,7 +168,8 @@ static void on_lookup(int deliveries, void *priv)
 		feed_kind(j, JOB_IN_NOT_OURS);
 		return;
 	}
-	in.attempt = (uint32_t)deliveries;
+	in.attempt = run;
+	in.deliveries = (uint32_t)deliveries;
 	feed(j, &in, 0, NULL);
 }
 
@@ -164,10 +182,9 @@ static void send_lookup(struct job *j)
 		retry_later(j, RETRY_LOOKUP);
 		return;
 	}
-	r = claim_lookup(j->env->cmd, j->env->k, j->env->worker, j->entry_id, on_lookup, t);
+	r = lease_begin(j->env->cmd, j->env->k, j->entry_id, j->id, j->env->worker, on_lookup, t);
 	if (r < 0) {
-		j->ticket = NULL;
-		free(t);
+		ticket_drop(t);
 		retry_later(j, RETRY_LOOKUP);
 	}
 }
@@ -183,7 +200,7 @@ static void on_final(enum result_outcome o, void *priv)
 		return;
 	}
 	if (o == RESULT_WRITTEN || o == RESULT_LOST)
-		log_info(j->sm.invalid ? "job.dead_lettered" : "job.written",
+		log_info(j->sm.state == WIRE_STATE_DEAD ? "job.dead_lettered" : "job.written",
 			 "job=%s entry=%s attempt=%u state=%s entry_lost=%d", j->id[0] ? j->id : "-",
 			 j->entry_id, (unsigned)j->sm.attempt, state_name(j->sm.state),
 			 o == RESULT_LOST);
@@ -202,10 +219,11 @@ static void send_final(struct job *j)
 		retry_later(j, RETRY_FINAL);
 		return;
 	}
-	if (j->sm.invalid) {
+	if (j->sm.state == WIRE_STATE_DEAD) {
 		struct deadletter d = {
 			.entry_id = j->entry_id,
 			.consumer = j->env->worker,
+			.attempt = j->sm.attempt,
 			.reason = j->sm.reason,
 			.job = j->raw,
 			.job_len = j->raw_len,
@@ -220,6 +238,7 @@ static void send_final(struct job *j)
 			.entry_id = j->entry_id,
 			.job_id = j->id,
 			.consumer = j->env->worker,
+			.attempt = j->sm.attempt,
 			.result = &j->result_enc,
 			.final_msg = &j->final_enc,
 			.ttl_s = j->env->result_ttl_s,
@@ -227,10 +246,103 @@ static void send_final(struct job *j)
 		r = result_write(j->env->cmd, j->env->k, &w, on_final, t);
 	}
 	if (r < 0) {
-		j->ticket = NULL;
-		free(t);
+		ticket_drop(t);
 		retry_later(j, RETRY_FINAL);
 	}
+}
+
+/* ---- lease: renew, hand back ---- */
+
+static struct lease_id lease_of(const struct job *j)
+{
+	return (struct lease_id){ .entry_id = j->entry_id, .job_id = j->id,
+				  .consumer = j->env->worker, .attempt = j->sm.attempt };
+}
+
+static void on_renewed(enum lease_outcome o, void *priv)
+{
+	struct job *j = ticket_take(priv);
+
+	if (!j)
+		return;
+	if (o == LEASE_NOT_OWNER) {
+		log_warn("job.lease_lost", "job=%s entry=%s attempt=%u via=renew", j->id,
+			 j->entry_id, (unsigned)j->sm.attempt);
+		feed_kind(j, JOB_IN_LOST);
+	} else if (o == LEASE_CANCELLED) {
+		feed_kind(j, JOB_IN_CANCEL);
+	}
+}
+
+void job_renew_now(struct job *j)
+{
+	struct lease_id id = lease_of(j);
+	struct job_ticket *t;
+
+	if (j->hb_ticket || (j->sm.phase != JOB_BOOTING && j->sm.phase != JOB_RUNNING))
+		return;
+	t = ticket_in(j, &j->hb_ticket);
+	if (t && lease_renew(j->env->cmd, j->env->k, &id, on_renewed, t) < 0)
+		ticket_drop(t);
+}
+
+static void on_heartbeat(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	job_renew_now(w->data);
+}
+
+static void on_handed_back(enum lease_outcome o, void *priv)
+{
+	struct job *j = ticket_take(priv);
+
+	if (!j)
+		return;
+	if (o == LEASE_UNKNOWN) {
+		retry_later(j, RETRY_HANDBACK);
+		return;
+	}
+	log_info("job.handed_back", "job=%s entry=%s attempt=%u deliveries=%u retry=%d outcome=%s",
+		 j->id, j->entry_id, (unsigned)j->sm.attempt, (unsigned)j->sm.deliveries,
+		 (int)j->sm.retry,
+		 o == LEASE_OK ? "ok" : o == LEASE_LOST ? "lost" : "not_owner");
+	feed_kind(j, JOB_IN_WRITTEN);
+}
+
+static void send_handback(struct job *j)
+{
+	struct lease_id id = lease_of(j);
+	uint32_t idle = j->env->lease_ms, count = j->sm.deliveries ? j->sm.deliveries - 1 : 0;
+	struct job_ticket *t;
+
+	if (j->sm.retry) {	/* counted; reapable once the backoff has passed */
+		idle = j->env->lease_ms -
+		       lease_backoff_ms(j->sm.deliveries, j->env->lease_ms, (uint32_t)random());
+		count = j->sm.deliveries;
+	}
+	t = ticket_new(j);
+	if (!t || lease_handback(j->env->cmd, j->env->k, &id, idle, count, on_handed_back, t) < 0) {
+		if (t)
+			ticket_drop(t);
+		retry_later(j, RETRY_HANDBACK);
+	}
+}
+
+static void do_handback(struct job *j)
+{
+	char reason[WIRE_REASON_MAX + 1];
+
+	ev_timer_stop(j->env->loop, &j->heartbeat);
+	if (j->sm.retry) {
+		log_warn("job.retry",
+			 "job=%s entry=%s attempt=%u deliveries=%u max_attempts=%u reason=\"%s\"",
+			 j->id, j->entry_id, (unsigned)j->sm.attempt, (unsigned)j->sm.deliveries,
+			 (unsigned)j->sm.max_attempts, j->sm.reason);
+		snprintf(reason, sizeof(reason), "retry: %.240s", j->sm.reason);
+		(void)output_event(&j->out, WIRE_STATE_QUEUED, reason);
+	}
+	send_handback(j);
 }
 
 static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
@@ -247,6 +359,8 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 		send_lookup(j);
 	else if (j->retry_what == RETRY_FINAL)
 		send_final(j);
+	else if (j->retry_what == RETRY_HANDBACK)
+		send_handback(j);
 }
 
 /* ---- VM callbacks ---- */
@@ -339,7 +453,7 @@ static const struct vm_events job_vm_events = {
 static void do_start_vm(struct job *j)
 {
 	struct errmsg err = { "" };
-	int r = vm_start(j->env->vmrt, &job_vm_events, j, &j->vm, &err);
+	int r = wpool_vm_start(j->env->vmrt, &job_vm_events, j, &j->vm, &err);
 
 	if (r < 0) {
 		j->vm = NULL;
@@ -408,6 +522,7 @@ static void do_final(struct job *j)
 {
 	char reason[LOG_QUOTE_MAX + 8];
 
+	ev_timer_stop(j->env->loop, &j->heartbeat);
 	log_quote(reason, sizeof(reason), j->sm.reason, strlen(j->sm.reason));
 	if (j->sm.invalid)
 		log_warn("job.invalid", "job=%s entry=%s reason=%s", j->id[0] ? j->id : "-",
@@ -430,35 +545,59 @@ static void do_final(struct job *j)
 	send_final(j);
 }
 
+static void on_output_refused(void *ud)
+{
+	struct job *j = ud;
+
+	log_warn("job.lease_lost", "job=%s entry=%s attempt=%u via=output", j->id, j->entry_id,
+		 (unsigned)j->sm.attempt);
+	feed_kind(j, JOB_IN_LOST);
+}
+
 static void ensure_output(struct job *j)
 {
 	unsigned timeout_s = j->wj ? j->wj->timeout_ms / 1000u : 0;
 
 	if (j->out_ready || !j->id[0])
 		return;
-	output_init(&j->out, j->env->cmd, j->env->k, j->id, j->env->worker, j->sm.attempt,
-		    j->env->result_ttl_s + timeout_s + JOB_OUT_EXPIRE_EXTRA_S);
+	if (output_init(&j->out, j->env->cmd, j->env->k, j->id, j->entry_id, j->env->worker,
+			j->sm.attempt, j->env->result_ttl_s + timeout_s + JOB_OUT_EXPIRE_EXTRA_S,
+			on_output_refused, j) < 0)
+		return;	/* no memory: output (best effort) is dropped; the result still comes */
 	j->out_ready = true;
 }
 
 static void apply(struct job *j, const struct job_sm_out *out, int fd, const uint8_t *data)
 {
 	if (out->acts & (JOB_ACT_EVENTS | JOB_ACT_PUBLISH | JOB_ACT_WRITE_RESULT |
-			 JOB_ACT_DEADLETTER))
+			 JOB_ACT_DEADLETTER | JOB_ACT_HANDBACK))
 		ensure_output(j);
-	for (unsigned i = 0; i < out->nevents; i++) {
-		if (out->events[i] == WIRE_STATE_CLAIMED)
-			log_info("job.claimed", "job=%s entry=%s attempt=%u wait_ms=%llu", j->id,
-				 j->entry_id, (unsigned)j->sm.attempt,
-				 (unsigned long long)(j->t.claimed_ms - j->t.queued_ms));
-		(void)output_event(&j->out, out->events[i], NULL);
+	for (unsigned i = 0; i < out->nevents && j->out_ready; i++) {
+		bool claimed = out->events[i] == WIRE_STATE_CLAIMED;
+
+		if (claimed)
+			log_info("job.claimed",
+				 "job=%s entry=%s attempt=%u deliveries=%u wait_ms=%llu why=\"%s\"",
+				 j->id, j->entry_id, (unsigned)j->sm.attempt,
+				 (unsigned)j->sm.deliveries,
+				 (unsigned long long)(j->t.claimed_ms - j->t.queued_ms),
+				 j->claim_reason);
+		(void)output_event(&j->out, out->events[i],
+				   claimed && j->claim_reason[0] ? j->claim_reason : NULL);
 	}
-	if (out->acts & JOB_ACT_PUBLISH)
+	if ((out->acts & JOB_ACT_PUBLISH) && j->out_ready)
 		(void)output_chunk(&j->out, fd, data, out->publish_len);
 	if (out->acts & JOB_ACT_STOP)
 		do_stop(j);
-	if (out->acts & JOB_ACT_START_VM)
+	if (out->acts & JOB_ACT_START_VM) {
+		ev_timer_set(&j->heartbeat, j->env->lease_ms / 3000.0, j->env->lease_ms / 3000.0);
+		ev_timer_start(j->env->loop, &j->heartbeat);
 		do_start_vm(j);
+	}
+	if (out->acts & JOB_ACT_HANDBACK) {
+		do_handback(j);
+		return;
+	}
 	if (out->acts & JOB_ACT_EXEC)
 		do_exec(j);
 	if (out->acts & (JOB_ACT_WRITE_RESULT | JOB_ACT_DEADLETTER))
@@ -506,24 +645,26 @@ int job_new(const struct job_env *env, const struct claim_entry *e, struct job *
 	j->retry.data = j;
 	ev_timer_init(&j->post, on_post, 0., 0.);
 	j->post.data = j;
+	ev_timer_init(&j->heartbeat, on_heartbeat, 0., 0.);
+	j->heartbeat.data = j;
+	snprintf(j->claim_reason, sizeof(j->claim_reason), "%s", e->reason ? e->reason : "");
+	if (e->job && e->job_len > 0) {	/* for the dead stream */
+		size_t keep = e->job_len > WIRE_JOB_ENCODED_MAX ? WIRE_JOB_ENCODED_MAX : e->job_len;
+
+		j->raw = malloc(keep);
+		if (j->raw) {
+			memcpy(j->raw, e->job, keep);
+			j->raw_len = keep;
+		}
+	}
 	r = decode(j, e, &why);
 	if (r < 0) {
-		if (e->job && e->job_len > 0) {
-			size_t keep = e->job_len > WIRE_JOB_ENCODED_MAX ? WIRE_JOB_ENCODED_MAX
-									 : e->job_len;
-
-			j->raw = malloc(keep);
-			if (j->raw) {
-				memcpy(j->raw, e->job, keep);
-				j->raw_len = keep;
-			}
-			if (wire_job_peek_id(e->job, e->job_len, j->id) < 0)
-				j->id[0] = '\0';
-		}
-		job_sm_init(&j->sm, 0, 0, why.msg);
+		if (e->job && e->job_len > 0 && wire_job_peek_id(e->job, e->job_len, j->id) < 0)
+			j->id[0] = '\0';
+		job_sm_init(&j->sm, 0, 0, 1, why.msg);
 	} else {
 		snprintf(j->id, sizeof(j->id), "%s", j->wj->id);
-		job_sm_init(&j->sm, j->wj->timeout_ms, j->wj->output_max, NULL);
+		job_sm_init(&j->sm, j->wj->timeout_ms, j->wj->output_max, j->wj->max_attempts, NULL);
 	}
 	*ret = j;
 	send_lookup(j);
@@ -536,6 +677,9 @@ struct job *job_free(struct job *j)
 		return NULL;
 	if (j->ticket)
 		j->ticket->job = NULL;
+	if (j->hb_ticket)
+		j->hb_ticket->job = NULL;
+	ev_timer_stop(j->env->loop, &j->heartbeat);
 	ev_timer_stop(j->env->loop, &j->timeout);
 	ev_timer_stop(j->env->loop, &j->retry);
 	ev_timer_stop(j->env->loop, &j->post);
@@ -553,6 +697,18 @@ struct job *job_free(struct job *j)
 const char *job_entry_id(const struct job *j)
 {
 	return j->entry_id;
+}
+
+const char *job_id(const struct job *j)
+{
+	return j->id;
+}
+
+void job_cancel(struct job *j)
+{
+	log_info("job.cancel", "job=%s entry=%s phase=%s", j->id, j->entry_id,
+		 job_phase_name(j->sm.phase));
+	feed_kind(j, JOB_IN_CANCEL);
 }
 
 void job_abandon(struct job *j)

@@ -31,6 +31,7 @@ struct job_env {
 	unsigned result_ttl_s;
 	struct vm_runtime *vmrt;
 	const char *accel;		/* "kvm" | "tcg", for the result */
+	uint32_t lease_ms;		/* renewed every lease_ms / 3 while the attempt runs */
 	void (*done)(struct job *job, void *ud);	/* the job is finished: free it */
 	void *ud;
 };
@@ -39,8 +40,13 @@ struct job_env {
 int job_new(const struct job_env *env, const struct claim_entry *e, struct job **ret);
 struct job *job_free(struct job *job);
 const char *job_entry_id(const struct job *job);
-/* Drops the job without a result (worker exit): the VM is destroyed, the entry stays pending.
- * env->done() follows synchronously. */
+const char *job_id(const struct job *job);
+/* Worker exit: the VM is destroyed and the entry handed back without counting this delivery;
+ * env->done() follows when Redis answered (or at once when there is nothing to hand back). */
 void job_abandon(struct job *job);
+/* A client cancelled the job (pub/sub): a running VM is stopped, the result says cancelled. */
+void job_cancel(struct job *job);
+/* Renews the lease now (after a reconnect, before any reaper runs on that connection). */
+void job_renew_now(struct job *job);
 
 #endif

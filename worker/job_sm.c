@@ -16,9 +16,10 @@ const char *job_phase_name(enum job_phase p)
 }
 
 void job_sm_init(struct job_sm *sm, uint32_t timeout_ms, uint64_t output_max,
-		 const char *invalid_reason)
+		 uint32_t max_attempts, const char *invalid_reason)
 {
 	memset(sm, 0, sizeof(*sm));
+	sm->max_attempts = max_attempts ? max_attempts : 1;
 	sm->phase = JOB_LOOKUP;
 	sm->timeout_ms = timeout_ms;
 	sm->output_max = output_max;
@@ -51,6 +52,23 @@ static void finish_text(struct job_sm *sm, struct job_sm_out *out, const char *w
 {
 	snprintf(sm->reason, sizeof(sm->reason), "%s: %s", what, text && *text ? text : "failed");
 	finish(sm, out, WIRE_STATE_FAILED);
+}
+
+/* The VM died under the job: retry elsewhere, or dead-letter at the limit. */
+static void vm_failed(struct job_sm *sm, struct job_sm_out *out, const char *text)
+{
+	sm->phase = JOB_WRITING;
+	out->acts |= JOB_ACT_STOP;
+	if (sm->deliveries < sm->max_attempts) {
+		snprintf(sm->reason, sizeof(sm->reason), "vm: %s", text && *text ? text : "failed");
+		sm->retry = true;
+		out->acts |= JOB_ACT_HANDBACK;
+		return;
+	}
+	snprintf(sm->reason, sizeof(sm->reason), "max attempts %u reached: vm: %s",
+		 (unsigned)sm->max_attempts, text && *text ? text : "failed");
+	sm->state = WIRE_STATE_DEAD;
+	out->acts |= JOB_ACT_DEADLETTER;
 }
 
 static void on_output(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
@@ -113,7 +131,11 @@ static void step_running(struct job_sm *sm, const struct job_sm_in *in, struct j
 		finish_text(sm, out, "exec", in->text);
 		break;
 	case JOB_IN_VM_FAILED:
-		finish_text(sm, out, "vm", in->text);
+		vm_failed(sm, out, in->text);
+		break;
+	case JOB_IN_CANCEL:
+		snprintf(sm->reason, sizeof(sm->reason), "cancelled");
+		finish(sm, out, WIRE_STATE_CANCELLED);
 		break;
 	case JOB_IN_TIMEOUT:
 		snprintf(sm->reason, sizeof(sm->reason), "timeout %u ms", (unsigned)sm->timeout_ms);
@@ -129,7 +151,19 @@ void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_ou
 	memset(out, 0, sizeof(*out));
 	if (sm->phase == JOB_DONE)
 		return;
+	if (in->kind == JOB_IN_LOST) {
+		sm->phase = JOB_DONE;
+		out->acts = JOB_ACT_STOP | JOB_ACT_FREE;
+		return;
+	}
 	if (in->kind == JOB_IN_ABANDON) {
+		if (sm->phase == JOB_BOOTING || sm->phase == JOB_RUNNING) {
+			sm->phase = JOB_WRITING;
+			sm->retry = false;
+			snprintf(sm->reason, sizeof(sm->reason), "worker stopping");
+			out->acts = JOB_ACT_STOP | JOB_ACT_HANDBACK;
+			return;
+		}
 		sm->phase = JOB_DONE;
 		out->acts = JOB_ACT_STOP | JOB_ACT_FREE;
 		return;
@@ -139,11 +173,30 @@ void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_ou
 		if (in->kind == JOB_IN_NOT_OURS) {
 			sm->phase = JOB_DONE;
 			out->acts = JOB_ACT_FREE;
+		} else if (in->kind == JOB_IN_CANCEL) {
+			sm->cancel_requested = true;
 		} else if (in->kind == JOB_IN_ATTEMPT) {
 			sm->attempt = in->attempt ? in->attempt : 1;
+			sm->deliveries = in->deliveries ? in->deliveries : sm->attempt;
 			if (sm->invalid) {
 				sm->phase = JOB_WRITING;
 				out->acts = JOB_ACT_DEADLETTER;
+				return;
+			}
+			if (sm->deliveries > sm->max_attempts) {
+				/* the previous holders died: never run it once more */
+				snprintf(sm->reason, sizeof(sm->reason),
+					 "max attempts %u reached: worker lost",
+					 (unsigned)sm->max_attempts);
+				sm->state = WIRE_STATE_DEAD;
+				sm->phase = JOB_WRITING;
+				out->acts = JOB_ACT_DEADLETTER;
+				return;
+			}
+			if (in->cancelled || sm->cancel_requested) {
+				snprintf(sm->reason, sizeof(sm->reason), "cancelled before start");
+				finish(sm, out, WIRE_STATE_CANCELLED);
+				out->acts &= ~JOB_ACT_STOP;
 				return;
 			}
 			sm->phase = JOB_BOOTING;
@@ -157,7 +210,10 @@ void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_ou
 			sm->phase = JOB_RUNNING;
 			out->acts = JOB_ACT_EXEC;
 		} else if (in->kind == JOB_IN_VM_FAILED) {
-			finish_text(sm, out, "vm", in->text);
+			vm_failed(sm, out, in->text);
+		} else if (in->kind == JOB_IN_CANCEL) {
+			snprintf(sm->reason, sizeof(sm->reason), "cancelled");
+			finish(sm, out, WIRE_STATE_CANCELLED);
 		}
 		break;
 	case JOB_RUNNING:

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "vm.h"
 #include "worker.h"
+#include "wpool.h"
 
 /* corral-jail next to this binary, when --jail says to use it. 0 with *ret NULL: unjailed. */
 static int jail_path(const struct config *cfg, char *buf, size_t n, const char **ret,
@@ -65,6 +66,11 @@ int main(int argc, char **argv)
 	int r;
 
 	log_init("corrald");
+	r = wpool_args(&argc, argv, &err);	/* --pool-*, --metrics-port (wpool.h) */
+	if (r < 0) {
+		fprintf(stderr, "corrald: %s\n", err.msg);
+		return 2;
+	}
 	r = config_parse(argc, argv, &cfg, &err);
 	if (r == CONFIG_HELP) {
 		config_usage(stdout);
@@ -101,9 +107,16 @@ int main(int argc, char **argv)
 		log_error("worker.vm_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
 		return 1;
 	}
+	r = wpool_init(loop, rt, &err);
+	if (r < 0) {
+		log_error("worker.pool_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
+		vm_runtime_free(rt);
+		return 1;
+	}
 	r = worker_new(loop, &cfg, rt, &w, &err);
 	if (r < 0) {
 		log_error("worker.start_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
+		wpool_fini();
 		vm_runtime_free(rt);
 		return 1;
 	}
@@ -117,6 +130,7 @@ int main(int argc, char **argv)
 	ev_signal_stop(loop, &sigterm);
 	ev_signal_stop(loop, &sigint);
 	worker_free(w);
+	wpool_fini();
 	vm_runtime_free(rt);
 	return 0;
 }

@@ -8,51 +8,97 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
 
+#include "lease.h"
 #include "log.h"
+#include "script.h"
 #include "util.h"
 
 static uint64_t output_errors;
 
+/* KEYS: jobs, result, out, run. ARGV: group, entry, consumer, run, msg, maxlen, expire_s. */
+static struct script append_script = {
+	.name = "append",
+	.src = LEASE_FENCE_LUA
+	       "local f = fence()\n"
+	       "if f ~= 'ok' and f ~= 'lost' then return 'not_owner' end\n"
+	       "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'm', ARGV[5])\n"
+	       "redis.call('EXPIRE', KEYS[3], ARGV[7])\n"
+	       "redis.call('PUBLISH', KEYS[3], ARGV[5])\n"
+	       "return f\n",
+};
+
+static void fence_put(struct output_fence *f)
+{
+	if (f && --f->refs == 0)
+		free(f);
+}
+
 static void on_reply(struct rconn *rc, struct redisReply *reply, void *priv)
 {
+	struct output_fence *f = priv;
+
 	(void)rc;
-	(void)priv;
 	if (reply && reply->type == REDIS_REPLY_ERROR && output_errors++ % 100 == 0)
 		log_warn("output.write_failed", "err=\"%.200s\" errors=%llu", reply->str,
 			 (unsigned long long)output_errors);
+	if (reply && reply->type == REDIS_REPLY_STRING && !strcmp(reply->str, "not_owner") &&
+	    f->refused) {
+		void (*fn)(void *) = f->refused;
+
+		f->refused = NULL;	/* once */
+		fn(f->ud);
+	}
+	fence_put(f);
 }
 
-void output_init(struct output *o, struct rconn *rc, const struct redis_keys *k, const char *job_id,
-		 const char *worker, uint32_t attempt, unsigned expire_s)
+void output_scripts_load(struct rconn *rc)
+{
+	(void)script_load(rc, &append_script);
+}
+
+int output_init(struct output *o, struct rconn *rc, const struct redis_keys *k, const char *job_id,
+		const char *entry_id, const char *worker, uint32_t attempt, unsigned expire_s,
+		void (*refused)(void *ud), void *ud)
 {
 	memset(o, 0, sizeof(*o));
+	o->fence = calloc(1, sizeof(*o->fence));
+	if (!o->fence)
+		return -ENOMEM;
+	o->fence->refs = 1;
+	o->fence->refused = refused;
+	o->fence->ud = ud;
 	o->rc = rc;
+	o->k = k;
 	redis_keys_out(k, job_id, o->key);
+	snprintf(o->job_id, sizeof(o->job_id), "%s", job_id);
+	snprintf(o->entry_id, sizeof(o->entry_id), "%s", entry_id);
 	snprintf(o->worker, sizeof(o->worker), "%s", worker);
 	o->attempt = attempt;
 	o->expire_s = expire_s;
 	buf_init(&o->enc, WIRE_CHUNK_MAX + 1024);
+	return 0;
 }
 
 void output_fini(struct output *o)
 {
+	if (o->fence) {
+		o->fence->refused = NULL;
+		fence_put(o->fence);
+		o->fence = NULL;
+	}
 	buf_free(&o->enc);
 }
 
 static int send_msg(struct output *o, const struct wire_msg *m)
 {
-	char ttl[24];
-	const char *xadd[] = { "XADD", o->key, "MAXLEN", "~", OUTPUT_STREAM_ENTRIES_STR, "*", "m",
-			       NULL };
-	size_t xadd_lens[8];
-	const char *pub[] = { "PUBLISH", o->key, NULL };
-	size_t pub_lens[3];
-	const char *exp[] = { "EXPIRE", o->key, ttl };
-	size_t exp_lens[3];
+	char rkey[REDIS_KEYS_NAME_MAX], runkey[REDIS_KEYS_NAME_MAX], att[16], ttl[16];
+	const char *args[11];
+	size_t lens[11];
 	struct errmsg err;
 	int r;
 
@@ -62,30 +108,29 @@ static int send_msg(struct output *o, const struct wire_msg *m)
 		log_error("output.encode_failed", "err=\"%s\"", err.msg);
 		return r;
 	}
-	for (int i = 0; i < 7; i++)
-		xadd_lens[i] = strlen(xadd[i]);
-	xadd[7] = (const char *)o->enc.data;
-	xadd_lens[7] = o->enc.len;
-	r = rconn_argv(o->rc, on_reply, NULL, 8, xadd, xadd_lens);
-	if (r < 0)
-		goto lost;
-	if (!o->expire_set) {
-		snprintf(ttl, sizeof(ttl), "%u", o->expire_s);
-		for (int i = 0; i < 3; i++)
-			exp_lens[i] = strlen(exp[i]);
-		if (rconn_argv(o->rc, on_reply, NULL, 3, exp, exp_lens) == 0)
-			o->expire_set = true;
+	redis_keys_result(o->k, o->job_id, rkey);
+	snprintf(att, sizeof(att), "%u", (unsigned)o->attempt);
+	snprintf(ttl, sizeof(ttl), "%u", o->expire_s);
+	lease_key(o->k, "run", o->entry_id, runkey);
+	args[0] = o->k->jobs;
+	args[1] = rkey;
+	args[2] = o->key;
+	args[3] = runkey;
+	args[4] = REDIS_KEYS_GROUP;
+	args[5] = o->entry_id;
+	args[6] = o->worker;
+	args[7] = att;
+	args[8] = (const char *)o->enc.data;
+	args[9] = OUTPUT_STREAM_ENTRIES_STR;
+	args[10] = ttl;
+	for (int i = 0; i < 11; i++)
+		lens[i] = i == 8 ? o->enc.len : strlen(args[i]);
+	o->fence->refs++;
+	r = script_eval(o->rc, &append_script, 4, 11, args, lens, on_reply, o->fence);
+	if (r < 0) {
+		o->fence->refs--;
+		o->lost++;
 	}
-	pub_lens[0] = 7;
-	pub_lens[1] = strlen(o->key);
-	pub[2] = (const char *)o->enc.data;
-	pub_lens[2] = o->enc.len;
-	r = rconn_argv(o->rc, on_reply, NULL, 3, pub, pub_lens);
-	if (r < 0)
-		goto lost;
-	return 0;
-lost:
-	o->lost++;
 	return r;
 }
 

@@ -1,7 +1,9 @@
 /*
  * output: a job attempt's writer of its output stream and channel. Each message (an output chunk
  * or a lifecycle event, numbered (attempt, seq)) is XADDed to `<base>out:<job>` (capped with
- * MAXLEN ~) and PUBLISHed on the channel of the same name, pipelined on the commands connection.
+ * MAXLEN ~, expired) and PUBLISHed on the channel of the same name by one fenced script
+ * (lease.h): an attempt that lost its entry appends nothing and hears `refused`. Pipelined on
+ * the commands connection, no reply awaited.
  * The final event is only encoded here: the result script appends and publishes it. It does not
  * decide limits: the job state machine tells it how many bytes to send.
  */
@@ -19,20 +21,34 @@
 #define OUTPUT_STREAM_ENTRIES_MAX 100000u	/* MAXLEN ~ of an output stream */
 #define OUTPUT_STREAM_ENTRIES_STR "100000"
 
+/* Shared with in-flight appends, so a reply after the job was freed finds refused == NULL. */
+struct output_fence {
+	unsigned refs;
+	void (*refused)(void *ud);	/* not_owner: the attempt lost its entry */
+	void *ud;
+};
+
 struct output {
 	struct rconn *rc;
+	const struct redis_keys *k;
+	char entry_id[48 + 1];
+	char job_id[WIRE_ID_MAX + 1];
+	struct output_fence *fence;
 	char key[REDIS_KEYS_NAME_MAX];	/* stream and channel */
 	char worker[WIRE_WORKER_MAX + 1];
 	uint32_t attempt;
 	uint64_t seq;			/* next message's number */
-	unsigned expire_s;		/* set on the stream with the first message */
-	bool expire_set;
+	unsigned expire_s;		/* set on the stream with every message */
 	uint64_t lost;			/* messages not sent: Redis was unreachable */
 	struct buf enc;
 };
 
-void output_init(struct output *o, struct rconn *rc, const struct redis_keys *k, const char *job_id,
-		 const char *worker, uint32_t attempt, unsigned expire_s);
+/* refused(ud) runs (from a reply callback) when an append was refused by the fence. 0 or
+ * -ENOMEM. */
+int output_init(struct output *o, struct rconn *rc, const struct redis_keys *k, const char *job_id,
+		const char *entry_id, const char *worker, uint32_t attempt, unsigned expire_s,
+		void (*refused)(void *ud), void *ud);
+void output_scripts_load(struct rconn *rc);
 void output_fini(struct output *o);
 /* Sends a lifecycle event. 0 or negative errno (the message is counted in o->lost). */
 int output_event(struct output *o, enum wire_state st, const char *reason);

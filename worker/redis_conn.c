@@ -41,6 +41,8 @@ struct rconn {
 	ev_timer retry;			/* reconnect after backoff */
 	ev_timer watchdog;		/* 1 s tick: stalled replies and hung connects */
 	ev_timer reset;			/* deferred rconn_reset() */
+	rconn_message_fn *sub_fn;	/* subscribe mode */
+	void *sub_priv;
 };
 
 struct rconn_req {
@@ -285,6 +287,36 @@ int rconn_argv(struct rconn *rc, rconn_reply_fn *fn, void *priv, int argc, const
 	}
 	if (rc->outstanding++ == 0)
 		rc->last_progress_ms = time_mono_ms();
+	return 0;
+}
+
+/* hiredis keeps this callback for the channel and calls it for every message (and with NULL when
+ * the connection goes): privdata is the rconn itself, never freed per call. */
+static void on_message(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct rconn *rc = privdata;
+	redisReply *reply = r;
+
+	(void)ac;
+	if (!reply || rc->closing || !rc->sub_fn || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 3 || reply->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(reply->element[0]->str, "message") != 0 ||
+	    reply->element[2]->type != REDIS_REPLY_STRING)
+		return;
+	rc->sub_fn(rc, reply->element[2]->str, reply->element[2]->len, rc->sub_priv);
+}
+
+int rconn_subscribe(struct rconn *rc, const char *channel, rconn_message_fn *fn, void *priv)
+{
+	const char *argv[] = { "SUBSCRIBE", channel };
+	size_t lens[] = { 9, strlen(channel) };
+
+	if (!rconn_is_up(rc) || !rc->ac)
+		return -ENOTCONN;
+	rc->sub_fn = fn;
+	rc->sub_priv = priv;
+	if (redisAsyncCommandArgv(rc->ac, on_message, rc, 2, argv, lens) != REDIS_OK)
+		return -EIO;
 	return 0;
 }
 

@@ -44,6 +44,11 @@ bool rconn_is_up(const struct rconn *rc);
  * connection is not up (fn is not called), -E2BIG over RCONN_ARGC_MAX, -EIO. */
 int rconn_argv(struct rconn *rc, rconn_reply_fn *fn, void *priv, int argc, const char **argv,
 	       const size_t *lens);
+/* Puts the connection in subscribe mode on one channel: fn(msg) for each message published on
+ * it. Call from the up() hook (a reconnect needs a new SUBSCRIBE). Only for a connection used for
+ * nothing else. 0 or negative errno. */
+typedef void rconn_message_fn(struct rconn *rc, const char *msg, size_t len, void *priv);
+int rconn_subscribe(struct rconn *rc, const char *channel, rconn_message_fn *fn, void *priv);
 /* Drops the connection soon (from the loop, never inside a hiredis callback) and reconnects. */
 void rconn_reset(struct rconn *rc);
 const char *rconn_name(const struct rconn *rc);

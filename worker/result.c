@@ -13,27 +13,29 @@
 
 #include <hiredis/hiredis.h>
 
+#include "lease.h"
 #include "log.h"
 #include "output.h"
 #include "script.h"
 
-/* KEYS: jobs, result, out. ARGV: group, entry, consumer, result, ttl, final, out_maxlen.
- * Not pending any more: with a result there, an earlier try went through ("gone"); without one,
- * the entry was lost (Redis restarted without its data, or someone deleted it): the job did run,
- * so its result is still recorded ("lost"), with nothing to ack. */
+/* KEYS: jobs, result, out, run. ARGV: group, entry, consumer, run, result, ttl, final, out_maxlen.
+ * The fence (lease.h) refuses an attempt that lost its entry. Not pending any more: with a
+ * result there, an earlier try (or the attempt that took over) went through ("gone"); without
+ * one, the entry was lost (Redis restarted without its data, or someone deleted it): the job did
+ * run, so its result is still recorded ("lost"), with nothing to ack. */
 static struct script result_script = {
 	.name = "result",
-	.src = "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)\n"
-	       "local lost = #p == 0\n"
-	       "if lost and redis.call('EXISTS', KEYS[2]) == 1 then return 'gone' end\n"
-	       "if not lost and p[1][2] ~= ARGV[3] then return 'not_owner' end\n"
-	       "redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])\n"
-	       "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'm', ARGV[6])\n"
-	       "redis.call('EXPIRE', KEYS[3], ARGV[5])\n"
-	       "redis.call('PUBLISH', KEYS[3], ARGV[6])\n"
-	       "if lost then return 'lost' end\n"
+	.src = LEASE_FENCE_LUA
+	       "local f = fence()\n"
+	       "if f == 'gone' or f == 'not_owner' then return f end\n"
+	       "redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[6])\n"
+	       "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'm', ARGV[7])\n"
+	       "redis.call('EXPIRE', KEYS[3], ARGV[6])\n"
+	       "redis.call('PUBLISH', KEYS[3], ARGV[7])\n"
+	       "if f == 'lost' then return 'lost' end\n"
 	       "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
 	       "redis.call('XDEL', KEYS[1], ARGV[2])\n"
+	       "redis.call('DEL', KEYS[4])\n"
 	       "return 'ok'\n",
 };
 
@@ -95,37 +97,42 @@ void result_scripts_load(struct rconn *rc)
 int result_write(struct rconn *rc, const struct redis_keys *k, const struct result_write *w,
 		 result_done_fn *fn, void *priv)
 {
-	char rkey[REDIS_KEYS_NAME_MAX], okey[REDIS_KEYS_NAME_MAX], ttl[16];
-	const char *args[10];
-	size_t lens[10];
+	char rkey[REDIS_KEYS_NAME_MAX], okey[REDIS_KEYS_NAME_MAX], runkey[REDIS_KEYS_NAME_MAX];
+	char ttl[16], att[16];
+	const char *args[12];
+	size_t lens[12];
 	struct result_call *c;
 	int r;
 
 	redis_keys_result(k, w->job_id, rkey);
 	redis_keys_out(k, w->job_id, okey);
 	snprintf(ttl, sizeof(ttl), "%u", w->ttl_s);
+	lease_key(k, "run", w->entry_id, runkey);
 	args[0] = k->jobs;
 	args[1] = rkey;
 	args[2] = okey;
-	args[3] = REDIS_KEYS_GROUP;
-	args[4] = w->entry_id;
-	args[5] = w->consumer;
-	args[6] = (const char *)w->result->data;
-	args[7] = ttl;
-	args[8] = (const char *)w->final_msg->data;
-	args[9] = OUTPUT_STREAM_ENTRIES_STR;
-	for (int i = 0; i < 10; i++)
-		if (i != 6 && i != 8)
+	args[3] = runkey;
+	args[4] = REDIS_KEYS_GROUP;
+	args[5] = w->entry_id;
+	args[6] = w->consumer;
+	snprintf(att, sizeof(att), "%u", (unsigned)w->attempt);
+	args[7] = att;
+	args[8] = (const char *)w->result->data;
+	args[9] = ttl;
+	args[10] = (const char *)w->final_msg->data;
+	args[11] = OUTPUT_STREAM_ENTRIES_STR;
+	for (int i = 0; i < 12; i++)
+		if (i != 8 && i != 10)
 			lens[i] = strlen(args[i]);
-	lens[6] = w->result->len;
-	lens[8] = w->final_msg->len;
+	lens[8] = w->result->len;
+	lens[10] = w->final_msg->len;
 	c = malloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->fn = fn;
 	c->priv = priv;
 	snprintf(c->what, sizeof(c->what), "result job=%s", w->job_id);
-	r = script_eval(rc, &result_script, 3, 10, args, lens, on_result, c);
+	r = script_eval(rc, &result_script, 4, 12, args, lens, on_result, c);
 	if (r < 0)
 		free(c);
 	return r;

@@ -4,7 +4,7 @@
  * appends the final event to the output stream, EXPIREs it, PUBLISHes the final event, XACKs and
  * XDELs the entry (ack and delete together: Redis 7.0 trimming would drop pending entries).
  * An entry that vanished without a result (Redis lost it) still gets the result. The ownership
- * check is the place for fencing (a lease token) later. It does not encode.
+ * check is the fence of lease.h: (consumer, delivery count). It does not encode.
  */
 #ifndef CORRALD_RESULT_H
 #define CORRALD_RESULT_H
@@ -29,6 +29,7 @@ struct result_write {
 	const char *entry_id;
 	const char *job_id;
 	const char *consumer;
+	uint32_t attempt;		/* run number: fencing token with consumer (lease.h) */
 	const struct buf *result;	/* wire_result encoding */
 	const struct buf *final_msg;	/* wire_msg encoding of the final event */
 	unsigned ttl_s;

@@ -1,7 +1,10 @@
 /*
- * worker: wiring between claim (entries in), jobs (slots) and the loop's life. The job list is
- * a plain array of at most CONFIG_CONCURRENCY_MAX pointers. It logs the worker's own lifecycle
- * (worker.started, worker.draining, worker.stopped) and nothing about individual jobs.
+ * worker: wiring between claim and the reaper (entries in), jobs (slots) and the loop's life.
+ * Three Redis connections: blocking (XREADGROUP), commands (scripts, output), subscriber (cancel
+ * notices). Timers: the reaper (re-read our own pending entries after every (re)connect, then
+ * take over expired leases, only into free slots), the registry record and consumer pruning, the
+ * drain and the hard stop. The job list is a plain array of at most CONFIG_CONCURRENCY_MAX
+ * pointers. It logs the worker's own lifecycle and nothing about individual jobs' steps.
  */
 #define LOG_MOD "worker"
 #include "worker.h"
@@ -19,22 +22,42 @@
 #include "log.h"
 #include "redis_conn.h"
 #include "result.h"
+#include "registry.h"
+#include "lease.h"
+#include "output.h"
+#include "util.h"
 #include "vm.h"
+
+#include <unistd.h>
+
+#ifndef CORRAL_VERSION
+#define CORRAL_VERSION "0"
+#endif
 
 #define WORKER_CMD_REPLY_TIMEOUT_MS 15000u
 #define WORKER_BLOCK_REPLY_TIMEOUT_MS (CLAIM_BLOCK_MS + 15000u)
+#define WORKER_SUB_REPLY_TIMEOUT_MS 15000u
+#define WORKER_STOP_GRACE_S 3.0		/* hand-backs get this long to be answered at exit */
+#define WORKER_PRUNE_EVERY 12u		/* registry periods between consumer prunes */
 
 struct worker {
 	struct ev_loop *loop;
 	const struct config *cfg;
 	struct redis_keys k;
-	struct rconn *blocking, *cmd;
+	struct rconn *blocking, *cmd, *sub;
 	struct claim *claim;
 	struct job_env env;
 	struct job *jobs[CONFIG_CONCURRENCY_MAX];
 	unsigned njobs;
 	bool draining;
-	ev_timer drain;
+	bool own_done;			/* own pending entries re-read since the last connect */
+	bool pending_logged;
+	bool reap_in_flight;
+	unsigned registry_ticks;
+	uint64_t started_ms;
+	char host[64];
+	char cancel_channel[REDIS_KEYS_NAME_MAX];
+	ev_timer drain, reaper, registry, hard_stop;
 };
 
 static void maybe_stop(struct worker *w)
@@ -44,6 +67,8 @@ static void maybe_stop(struct worker *w)
 		ev_break(w->loop, EVBREAK_ALL);
 	}
 }
+
+static void reap_now(struct worker *w);
 
 static void on_job_done(struct job *job, void *ud)
 {
@@ -55,8 +80,10 @@ static void on_job_done(struct job *job, void *ud)
 			break;
 		}
 	job_free(job);
-	if (!w->draining)
+	if (!w->draining) {
 		claim_kick(w->claim);
+		reap_now(w);
+	}
 	maybe_stop(w);
 }
 
@@ -87,6 +114,139 @@ static int on_entry(const struct claim_entry *e, void *ud)
 	return 1;
 }
 
+/* ---- reaper ---- */
+
+static void on_reaped(const struct lease_reaped *e, bool own, void *ud)
+{
+	struct worker *w = ud;
+	struct claim_entry ce = { .entry_id = e->entry_id, .job = e->job, .job_len = e->job_len };
+	char why[WIRE_REASON_MAX + 1];
+
+	(void)claim_entry_ms(e->entry_id, &ce.queued_ms);
+	if (own)
+		snprintf(why, sizeof(why), "re-read after restart of %.64s", e->prev_owner);
+	else
+		snprintf(why, sizeof(why), "takeover from %.64s (lease expired, idle %lld ms)",
+			 e->prev_owner, e->idle_ms);
+	ce.reason = why;
+	log_info(own ? "reaper.reread" : "reaper.takeover",
+		 "entry=%s prev=%s idle_ms=%lld deliveries=%lld", e->entry_id, e->prev_owner,
+		 e->idle_ms, e->deliveries);
+	if (!on_entry(&ce, w))
+		log_warn("reaper.skipped", "entry=%s", e->entry_id);
+}
+
+static void on_reap_lost(const char *entry_id, void *ud)
+{
+	(void)ud;
+	log_error("reaper.lost", "entry=%s why=\"pending entry deleted from the stream\"",
+		  entry_id);
+}
+
+static void on_reap_done(int err, bool own, unsigned n, void *ud)
+{
+	struct worker *w = ud;
+
+	w->reap_in_flight = false;
+	if (err < 0)
+		return;
+	if (own && free_slots(w) > 0) {	/* got fewer than asked: nothing more of ours */
+		w->own_done = true;
+		if (!w->pending_logged) {
+			w->pending_logged = true;
+			log_info("claim.pending_done", "stream=%s", w->k.jobs);
+		}
+	}
+	if (n > 0)
+		reap_now(w);
+}
+
+static const struct lease_reap_hooks reap_hooks = {
+	.entry = on_reaped,
+	.lost = on_reap_lost,
+	.done = on_reap_done,
+};
+
+static void reap_now(struct worker *w)
+{
+	char skip[LEASE_SKIP_MAX * (CLAIM_ENTRY_ID_MAX + 1) + 1];
+	size_t off = 0;
+	unsigned slots = free_slots(w);
+
+	if (w->draining || w->reap_in_flight || !rconn_is_up(w->cmd) || slots == 0)
+		return;
+	skip[0] = '\0';
+	for (unsigned i = 0; i < w->njobs && i < LEASE_SKIP_MAX; i++)
+		off += (size_t)snprintf(skip + off, sizeof(skip) - off, "%s ",
+					job_entry_id(w->jobs[i]));
+	if (lease_reap(w->cmd, &w->k, w->cfg->id, !w->own_done, w->env.lease_ms,
+		       slots > LEASE_REAP_ENTRIES_MAX ? LEASE_REAP_ENTRIES_MAX : slots, skip,
+		       &reap_hooks, w) == 0)
+		w->reap_in_flight = true;
+}
+
+static void on_reaper(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	reap_now(t->data);
+}
+
+/* ---- registry ---- */
+
+static void on_registry(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+	struct registry_record rec = {
+		.id = w->cfg->id,
+		.host = w->host,
+		.version = CORRAL_VERSION,
+		.capacity = w->cfg->concurrency,
+		.running = w->njobs,
+		.pool = w->draining ? "draining" : "cold",
+		.lease_s = w->cfg->lease_s,
+		.started_ms = w->started_ms,
+		.seen_ms = time_now_ms(),
+		.ttl_ms = (unsigned)(t->repeat * 3000.0) + 1000u,
+	};
+
+	(void)loop;
+	(void)revents;
+	if (!rconn_is_up(w->cmd))
+		return;
+	(void)registry_publish(w->cmd, &w->k, &rec);
+	if (w->registry_ticks++ % WORKER_PRUNE_EVERY == 0)
+		(void)registry_prune(w->cmd, &w->k, w->cfg->id, (uint64_t)w->cfg->prune_s * 1000u);
+}
+
+/* ---- cancel notices ---- */
+
+static void on_cancel_msg(struct rconn *rc, const char *msg, size_t len, void *ud)
+{
+	struct worker *w = ud;
+
+	(void)rc;
+	for (unsigned i = 0; i < w->njobs; i++) {
+		const char *id = job_id(w->jobs[i]);
+
+		if (strlen(id) == len && memcmp(id, msg, len) == 0) {
+			job_cancel(w->jobs[i]);	/* may free it synchronously: stop here */
+			return;
+		}
+	}
+}
+
+static void sub_up(struct rconn *rc, void *ud)
+{
+	struct worker *w = ud;
+
+	if (rconn_subscribe(rc, w->cancel_channel, on_cancel_msg, w) < 0)
+		rconn_reset(rc);
+	/* notices published while we were away: a renewal reads each running job's flag */
+	for (unsigned i = 0; i < w->njobs; i++)
+		job_renew_now(w->jobs[i]);
+}
+
 static void blocking_up(struct rconn *rc, void *ud)
 {
 	struct worker *w = ud;
@@ -96,11 +256,34 @@ static void blocking_up(struct rconn *rc, void *ud)
 		claim_on_up(w->claim);
 }
 
+static void on_registry(struct ev_loop *loop, ev_timer *t, int revents);
+
 static void cmd_up(struct rconn *rc, void *ud)
 {
-	(void)ud;
+	struct worker *w = ud;
+
 	result_scripts_load(rc);
 	deadletter_scripts_load(rc);
+	lease_scripts_load(rc);
+	output_scripts_load(rc);
+	registry_scripts_load(rc);
+	{	/* the reaper's scripts need the group: create it here too (BUSYGROUP is fine) */
+		const char *argv[] = { "XGROUP", "CREATE", w->k.jobs, REDIS_KEYS_GROUP, "0",
+				       "MKSTREAM" };
+		size_t lens[6];
+
+		for (int i = 0; i < 6; i++)
+			lens[i] = strlen(argv[i]);
+		(void)rconn_argv(rc, NULL, NULL, 6, argv, lens);
+	}
+	/* renew first: the reaper runs after these on this connection, so it cannot take our own
+	 * running jobs even when Redis was away longer than the lease */
+	for (unsigned i = 0; i < w->njobs; i++)
+		job_renew_now(w->jobs[i]);
+	w->own_done = false;
+	w->reap_in_flight = false;
+	reap_now(w);
+	on_registry(w->loop, &w->registry, 0);
 }
 
 static void on_drain_timeout(struct ev_loop *loop, ev_timer *t, int revents)
@@ -114,8 +297,22 @@ static void on_drain_timeout(struct ev_loop *loop, ev_timer *t, int revents)
 	log_warn("worker.drain_expired", "jobs=%u", n);
 	memcpy(left, w->jobs, n * sizeof(left[0]));
 	for (unsigned i = 0; i < n; i++)
-		job_abandon(left[i]);	/* on_job_done removes and frees it */
+		job_abandon(left[i]);	/* hands back; on_job_done removes and frees it */
+	if (w->njobs > 0 && !ev_is_active(&w->hard_stop)) {
+		ev_timer_set(&w->hard_stop, WORKER_STOP_GRACE_S, 0.);
+		ev_timer_start(w->loop, &w->hard_stop);
+	}
 	maybe_stop(w);
+}
+
+/* Hand-backs unanswered (Redis away): leave; the entries stay pending for the reaper. */
+static void on_hard_stop(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	(void)revents;
+	log_warn("worker.stopped", "id=%s unanswered=%u", w->cfg->id, w->njobs);
+	ev_break(loop, EVBREAK_ALL);
 }
 
 void worker_shutdown(struct worker *w)
@@ -126,6 +323,7 @@ void worker_shutdown(struct worker *w)
 	}
 	w->draining = true;
 	log_info("worker.draining", "jobs=%u drain_s=%u", w->njobs, w->cfg->drain_s);
+	ev_timer_stop(w->loop, &w->reaper);
 	claim_stop(w->claim);
 	/* a blocked XREADGROUP would hold the loop for up to CLAIM_BLOCK_MS: drop the connection;
 	 * whatever it delivered stays in our pending list */
@@ -140,7 +338,9 @@ int worker_new(struct ev_loop *loop, const struct config *cfg, struct vm_runtime
 {
 	static const struct claim_hooks claim_hooks = { .free_slots = free_slots,
 							.entry = on_entry };
-	const struct rconn_hooks bh = { .up = blocking_up }, ch = { .up = cmd_up };
+	const struct rconn_hooks bh = { .up = blocking_up }, ch = { .up = cmd_up },
+				 sh = { .up = sub_up };
+	double reap_s, reg_s;
 	struct worker *w = calloc(1, sizeof(*w));
 	int r;
 
@@ -153,6 +353,20 @@ int worker_new(struct ev_loop *loop, const struct config *cfg, struct vm_runtime
 		goto fail;
 	ev_timer_init(&w->drain, on_drain_timeout, 0., 0.);
 	w->drain.data = w;
+	ev_timer_init(&w->hard_stop, on_hard_stop, 0., 0.);
+	w->hard_stop.data = w;
+	/* takeover latency is lease + one reaper period; renewals come every lease / 3 */
+	reap_s = cfg->lease_s / 4.0 > 5.0 ? 5.0 : cfg->lease_s / 4.0;
+	ev_timer_init(&w->reaper, on_reaper, reap_s, reap_s);
+	w->reaper.data = w;
+	reg_s = cfg->lease_s / 3.0 < 1.0 ? 1.0 : cfg->lease_s / 3.0 > 5.0 ? 5.0 : cfg->lease_s / 3.0;
+	ev_timer_init(&w->registry, on_registry, reg_s, reg_s);
+	w->registry.data = w;
+	w->started_ms = time_now_ms();
+	if (gethostname(w->host, sizeof(w->host)) < 0)
+		snprintf(w->host, sizeof(w->host), "?");
+	w->host[sizeof(w->host) - 1] = '\0';
+	snprintf(w->cancel_channel, sizeof(w->cancel_channel), "%scancel", w->k.base);
 	w->env = (struct job_env){
 		.loop = loop,
 		.k = &w->k,
@@ -160,6 +374,7 @@ int worker_new(struct ev_loop *loop, const struct config *cfg, struct vm_runtime
 		.result_ttl_s = cfg->result_ttl_s,
 		.vmrt = rt,
 		.accel = vm_runtime_accel(rt),
+		.lease_ms = cfg->lease_s * 1000u,
 		.done = on_job_done,
 		.ud = w,
 	};
@@ -171,11 +386,16 @@ int worker_new(struct ev_loop *loop, const struct config *cfg, struct vm_runtime
 		      &w->blocking);
 	if (r < 0)
 		goto fail;
+	r = rconn_new(loop, &cfg->redis, "subscriber", WORKER_SUB_REPLY_TIMEOUT_MS, &sh, w, &w->sub);
+	if (r < 0)
+		goto fail;
 	r = claim_new(loop, w->blocking, &w->k, cfg->id, &claim_hooks, w, &w->claim);
 	if (r < 0)
 		goto fail;
-	log_info("worker.started", "id=%s redis=%s queue=%s concurrency=%u accel=%s", cfg->id,
-		 cfg->redis_text, w->k.jobs, cfg->concurrency, w->env.accel);
+	ev_timer_start(loop, &w->reaper);
+	ev_timer_start(loop, &w->registry);
+	log_info("worker.started", "id=%s redis=%s queue=%s concurrency=%u accel=%s lease_s=%u",
+		 cfg->id, cfg->redis_text, w->k.jobs, cfg->concurrency, w->env.accel, cfg->lease_s);
 	*ret = w;
 	return 0;
 fail:
@@ -190,9 +410,13 @@ struct worker *worker_free(struct worker *w)
 	if (!w)
 		return NULL;
 	ev_timer_stop(w->loop, &w->drain);
+	ev_timer_stop(w->loop, &w->reaper);
+	ev_timer_stop(w->loop, &w->registry);
+	ev_timer_stop(w->loop, &w->hard_stop);
 	/* connections first: their pending callbacks run now, while the jobs still exist */
 	w->blocking = rconn_free(w->blocking);
 	w->cmd = rconn_free(w->cmd);
+	w->sub = rconn_free(w->sub);
 	while (w->njobs > 0)
 		job_free(w->jobs[--w->njobs]);
 	w->claim = claim_free(w->claim);

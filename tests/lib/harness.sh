@@ -7,8 +7,13 @@
 #   harness_start                 # redis + corrald; exports CORRAL_REDIS
 #   out=$(corral run -- echo hi)  # the CLI against this test's Redis
 #
+# More workers: start_worker NAME [FLAGS] (own --id, run dir and log $T/NAME.log), kill_worker
+# NAME (SIGKILL with its VMs), stop_worker NAME (SIGTERM; a non-zero exit fails the test).
+# out_msgs ID: the job's output stream decoded, one line per message (tests/lib/redis_msgs.py).
+#
 # Env: BUILD_DIR (required), SRC_DIR, CORRAL_TEST_ACCEL (default auto),
-# CORRAL_TEST_CONCURRENCY (default 1), CORRAL_TEST_KEEP=1 keeps the temp dir.
+# CORRAL_TEST_CONCURRENCY (default 1), CORRAL_TEST_KEEP=1 keeps the temp dir,
+# REDIS_AOF=1 starts Redis with appendonly yes / appendfsync always.
 # Exit 77 (skip) when the binaries, guest images, redis-server or QEMU are missing.
 
 set -euo pipefail
@@ -60,7 +65,7 @@ harness_qemu_pids() {
 
 harness_tails() {
 	local f
-	for f in "$T/corrald.log" "$T/corrald.log.1" "$T/redis.log"; do
+	for f in "$T/corrald.log" "$T/corrald.log.1" "$T"/w*.log "$T/redis.log"; do
 		[ -s "$f" ] || continue
 		echo "---- tail $f" >&2
 		tail -n 60 "$f" >&2
@@ -92,15 +97,26 @@ harness_stop_corrald() {
 	CORRALD_PID=
 }
 
+declare -A WORKER_PID=()
+WORKER_STATUS=0
+
 harness_cleanup() {
-	local rc=$? p
+	local rc=$? p n
 	set +e
 	harness_stop_corrald 20
 	if [ "$rc" -eq 0 ] && [ "$CORRALD_STATUS" -ne 0 ]; then
 		echo "FAIL $HARNESS_NAME: corrald exited with status $CORRALD_STATUS on SIGTERM" >&2
 		rc=1
 	fi
-	if [ "$rc" -eq 0 ] && grep -qE 'Sanitizer|runtime error:' "$T"/corrald.log* 2>/dev/null; then
+	for n in "${!WORKER_PID[@]}"; do
+		stop_worker "$n" 20
+		if [ "$rc" -eq 0 ] && [ "$WORKER_STATUS" -ne 0 ]; then
+			echo "FAIL $HARNESS_NAME: worker $n exited with status $WORKER_STATUS" >&2
+			rc=1
+		fi
+	done
+	if [ "$rc" -eq 0 ] && grep -qE 'Sanitizer|runtime error:' "$T"/corrald.log* "$T"/w*.log* \
+		2>/dev/null; then
 		echo "FAIL $HARNESS_NAME: sanitizer report in the corrald log" >&2
 		rc=1
 	fi
@@ -146,8 +162,10 @@ corral() {
 }
 
 start_redis() {
+	local aof=(--appendonly no)
+	[ "${REDIS_AOF:-0}" = 1 ] && aof=(--appendonly yes --appendfsync always)
 	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
-		--appendonly no --dir "$T" --daemonize no >"$T/redis.log" 2>&1 &
+		"${aof[@]}" --dir "$T" --daemonize no >>"$T/redis.log" 2>&1 &
 	REDIS_PID=$!
 	wait_for 10 rcli ping
 }
@@ -199,4 +217,80 @@ print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)' "$2"
 # The worker must survive everything a test throws at it.
 assert_corrald_alive() {
 	corrald_alive || fail "corrald died"
+}
+
+# ---- several workers ----
+
+worker_alive() {
+	[ -n "${WORKER_PID[$1]:-}" ] && kill -0 "${WORKER_PID[$1]}" 2>/dev/null
+}
+
+# start_worker NAME [EXTRA FLAGS]: a corrald with --id NAME, run dir $RUN_DIR/NAME, log
+# $T/NAME.log (the previous run's log is appended to $T/NAME.log.old); waits until it reads.
+start_worker() {
+	local name=$1 deadline
+	shift
+	[ -e "$T/$name.log" ] && cat "$T/$name.log" >>"$T/$name.log.old"
+	mkdir -p "$RUN_DIR/$name"
+	"$CORRALD_BIN" --images "$IMAGES" --run-dir "$RUN_DIR/$name" --id "$name" \
+		--concurrency "${CORRAL_TEST_CONCURRENCY:-1}" --accel "${CORRAL_TEST_ACCEL:-auto}" \
+		--drain-timeout 20 "$@" >"$T/$name.log" 2>&1 &
+	WORKER_PID[$name]=$!
+	deadline=$((SECONDS + 90))
+	until grep -q 'ev=claim.pending_done' "$T/$name.log" 2>/dev/null; do
+		worker_alive "$name" || fail "worker $name exited during start-up"
+		[ "$SECONDS" -lt "$deadline" ] || fail "worker $name not reading after 90s"
+		sleep 0.1
+	done
+}
+
+# QEMU processes of one worker (by its run dir).
+worker_qemu_pids() {
+	pgrep -f "qemu-system.*$RUN_DIR/$1/" || true
+}
+
+# kill_worker NAME: SIGKILL the worker and every VM it started (a host crash).
+kill_worker() {
+	local p
+	[ -n "${WORKER_PID[$1]:-}" ] || return 0
+	kill -KILL "${WORKER_PID[$1]}" 2>/dev/null || true
+	for p in $(worker_qemu_pids "$1"); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	wait "${WORKER_PID[$1]}" 2>/dev/null || true
+	unset "WORKER_PID[$1]"
+}
+
+# stop_worker NAME [GRACE]: SIGTERM, SIGKILL after GRACE seconds (default 20); WORKER_STATUS
+# gets the exit status.
+stop_worker() {
+	local pid=${WORKER_PID[$1]:-} grace=${2:-20} i
+	WORKER_STATUS=0
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < grace * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		note "worker $1 did not stop in ${grace}s: SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || WORKER_STATUS=$?
+	unset "WORKER_PID[$1]"
+}
+
+# out_msgs ID: the job's output stream, one decoded message per line.
+out_msgs() {
+	python3 "$SRC_DIR/tests/lib/redis_msgs.py" "$REDIS_SOCK" out "corral:{q}:out:$1"
+}
+
+# dead_entries: the dead-letter stream, one entry per line (field=value, without the job).
+dead_entries() {
+	python3 "$SRC_DIR/tests/lib/redis_msgs.py" "$REDIS_SOCK" fields 'corral:{q}:dead'
+}
+
+# worker_logs: every worker log so far (current and old), for greps across restarts.
+worker_logs() {
+	cat "$T"/corrald.log* "$T"/w*.log* 2>/dev/null || true
 }

@@ -44,7 +44,7 @@ static void to_running(struct job_sm *sm, uint32_t timeout_ms, uint64_t output_m
 {
 	struct job_sm_out out;
 
-	job_sm_init(sm, timeout_ms, output_max, NULL);
+	job_sm_init(sm, timeout_ms, output_max, 3, NULL);
 	out = step(sm, JOB_IN_ATTEMPT);
 	assert_int_equal(out.acts, JOB_ACT_EVENTS | JOB_ACT_START_VM);
 	assert_int_equal(out.nevents, 2);
@@ -171,12 +171,14 @@ static void test_vm_and_exec_failures(void **state)
 	struct job_sm_out out;
 
 	(void)state;
-	job_sm_init(&sm, 1000, 10, NULL);
+	/* a VM failure below max_attempts: hand back for a counted retry, no result */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
 	step(&sm, JOB_IN_ATTEMPT);
 	job_sm_step(&sm, &in, &out);
-	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
-	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_HANDBACK);
+	assert_true(sm.retry);
 	assert_string_equal(sm.reason, "vm: boot failed");
+	assert_int_equal(step(&sm, JOB_IN_WRITTEN).acts, JOB_ACT_FREE);
 
 	to_running(&sm, 1000, 10);
 	in.kind = JOB_IN_EXEC_FAILED;
@@ -190,6 +192,60 @@ static void test_vm_and_exec_failures(void **state)
 	in.text = NULL;
 	job_sm_step(&sm, &in, &out);
 	assert_string_equal(sm.reason, "vm: failed");
+
+	/* at the limit: dead-lettered with the reason, never handed back */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	in.kind = JOB_IN_ATTEMPT;
+	in.attempt = 3;
+	job_sm_step(&sm, &in, &out);
+	step(&sm, JOB_IN_VM_READY);
+	in.kind = JOB_IN_VM_FAILED;
+	in.text = "qemu exited";
+	job_sm_step(&sm, &in, &out);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_DEADLETTER);
+	assert_int_equal(sm.state, WIRE_STATE_DEAD);
+	assert_string_equal(sm.reason, "max attempts 3 reached: vm: qemu exited");
+}
+
+static void test_attempts_exhausted_and_cancel(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_in in = { .kind = JOB_IN_ATTEMPT, .attempt = 4 };
+	struct job_sm_out out;
+
+	(void)state;
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_step(&sm, &in, &out);
+	assert_int_equal(out.acts, JOB_ACT_DEADLETTER);
+	assert_int_equal(out.nevents, 0);
+	assert_int_equal(sm.state, WIRE_STATE_DEAD);
+	assert_string_equal(sm.reason, "max attempts 3 reached: worker lost");
+
+	/* cancelled while queued: never started */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	in.attempt = 1;
+	in.cancelled = true;
+	job_sm_step(&sm, &in, &out);
+	assert_int_equal(out.acts, JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_CANCELLED);
+
+	/* cancel seen during the lookup */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	assert_int_equal(step(&sm, JOB_IN_CANCEL).acts, 0);
+	in.cancelled = false;
+	job_sm_step(&sm, &in, &out);
+	assert_int_equal(sm.state, WIRE_STATE_CANCELLED);
+
+	/* running: stop the VM, final state cancelled */
+	to_running(&sm, 1000, 10);
+	assert_int_equal(step(&sm, JOB_IN_CANCEL).acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_CANCELLED);
+	assert_int_equal(step(&sm, JOB_IN_CANCEL).acts, 0);
+
+	/* lost lease: drop without writing */
+	to_running(&sm, 1000, 10);
+	assert_int_equal(step(&sm, JOB_IN_LOST).acts, JOB_ACT_STOP | JOB_ACT_FREE);
+	assert_int_equal(sm.phase, JOB_DONE);
 }
 
 static void test_invalid_job(void **state)
@@ -199,7 +255,7 @@ static void test_invalid_job(void **state)
 	struct job_sm_out out;
 
 	(void)state;
-	job_sm_init(&sm, 0, 0, "argv: missing");
+	job_sm_init(&sm, 0, 0, 3, "argv: missing");
 	assert_int_equal(sm.state, WIRE_STATE_DEAD);
 	job_sm_step(&sm, &in, &out);
 	assert_int_equal(out.acts, JOB_ACT_DEADLETTER);
@@ -215,17 +271,22 @@ static void test_not_ours_and_abandon(void **state)
 	struct job_sm sm;
 
 	(void)state;
-	job_sm_init(&sm, 1000, 10, NULL);
+	job_sm_init(&sm, 1000, 10, 3, NULL);
 	assert_int_equal(step(&sm, JOB_IN_VM_READY).acts, 0);	/* nothing before the attempt */
 	assert_int_equal(step(&sm, JOB_IN_NOT_OURS).acts, JOB_ACT_FREE);
 	assert_int_equal(sm.phase, JOB_DONE);
 
 	to_running(&sm, 1000, 10);
-	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_FREE);
-	assert_int_equal(sm.phase, JOB_DONE);
+	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_HANDBACK);
+	assert_false(sm.retry);
+	assert_int_equal(sm.phase, JOB_WRITING);
+	assert_int_equal(step(&sm, JOB_IN_WRITTEN).acts, JOB_ACT_FREE);
 
-	job_sm_init(&sm, 1000, 10, NULL);
+	job_sm_init(&sm, 1000, 10, 3, NULL);
 	step(&sm, JOB_IN_ATTEMPT);
+	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_HANDBACK);
+
+	job_sm_init(&sm, 1000, 10, 3, NULL);
 	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_FREE);
 }
 
@@ -248,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_vm_and_exec_failures),
 		cmocka_unit_test(test_invalid_job),
+		cmocka_unit_test(test_attempts_exhausted_and_cancel),
 		cmocka_unit_test(test_not_ours_and_abandon),
 		cmocka_unit_test(test_started_once),
 	};
