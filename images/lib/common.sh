@@ -56,6 +56,16 @@ apt_stamp() {
 	} | sha256sum | cut -c1-16
 }
 
+# Removes a build tree, first unmounting whatever an interrupted debootstrap left mounted in it
+# (deepest first); --one-file-system keeps rm out of anything still mounted.
+rm_tree() {
+	local m
+	[ -e "$1" ] || return 0
+	awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	rm -rf --one-file-system "$1"
+}
+
 # run_step NAME HASH FUNC: runs FUNC TMPDIR unless CACHE_ROOT/NAME-HASH exists, then renames the
 # temp dir into place atomically. Prints one progress line. Sets STEP_DIR.
 run_step() {
@@ -70,12 +80,12 @@ run_step() {
 	tmp=$(mktemp -d "$CACHE_ROOT/.tmp-$name-XXXXXX")
 	t0=$(date +%s.%N)
 	if ! "$func" "$tmp"; then
-		rm -rf "$tmp"
+		rm_tree "$tmp"
 		die "$name: build failed"
 	fi
 	chmod 755 "$tmp"
 	if ! mv -T "$tmp" "$dir" 2>/dev/null; then
-		rm -rf "$tmp"	# another build published the same recipe first: same content
+		rm_tree "$tmp"	# another build published the same recipe first: same content
 	fi
 	t1=$(date +%s.%N)
 	say "$name $hash built in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
