@@ -141,6 +141,7 @@ void vm_teardown(struct vm *vm)
 	ev_timer_stop(loop, &vm->watchdog);
 	ev_timer_stop(loop, &vm->connect);
 	ev_timer_stop(loop, &vm->grace);
+	ev_timer_stop(loop, &vm->handoff);
 	vm->grace_why[0] = '\0';
 }
 
@@ -178,6 +179,12 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 	vm->restoring = cfg.incoming_defer;
 	vm->resumed = false;
 	vm_dir_clean(&vm->paths);
+	if (sp->mem_in_dir) {
+		if ((size_t)snprintf(vm->spec.mem_path, sizeof(vm->spec.mem_path), "%s/mem",
+				     vm->paths.dir) >= sizeof(vm->spec.mem_path))
+			return errmsg_set(reterr, -ENAMETOOLONG, "vm dir: path too long");
+		cfg.mem_path = vm->spec.mem_path;
+	}
 	if (vm->restoring) {
 		state_fd = open(sp->state_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (state_fd < 0)
@@ -214,8 +221,28 @@ out:
 	return r;
 }
 
+static void handoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct vm *vm = w->data;
+
+	if (vm->state != VM_READY || !vm->ev->ready)
+		return;
+	vm_enter(vm);
+	vm->ev->ready(vm, vm->ud);
+	(void)vm_leave(vm);
+}
+
+void vm_post_ready(struct vm *vm)
+{
+	ev_timer_stop(vm->rt->loop, &vm->handoff);
+	ev_timer_set(&vm->handoff, 0., 0.);
+	ev_timer_start(vm->rt->loop, &vm->handoff);
+}
+
 void boot_init(struct vm *vm)
 {
+	ev_timer_init(&vm->handoff, handoff_cb, 0., 0.);
+	vm->handoff.data = vm;
 	ev_timer_init(&vm->watchdog, watchdog_cb, 1., 0.);
 	ev_timer_init(&vm->connect, connect_cb, 1., 0.);
 	ev_timer_init(&vm->grace, grace_cb, VM_EOF_GRACE_MS / 1000.0, 0.);

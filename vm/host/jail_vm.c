@@ -18,6 +18,7 @@ int vm_jail_argv_build(struct vm *vm, struct qemu_argv_cfg *c, struct qemu_argv 
 		.outer = (const char *const *)rt->prefix,
 		.pid = (unsigned long)getpid(),
 		.vm_n = vm->id,
+		.keep_fd3 = c->incoming_defer,	/* a clone's device state (clone.c) */
 	};
 	char **prefix = NULL;
 	int r;

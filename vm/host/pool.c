@@ -46,6 +46,7 @@ struct vm_pool {
 	bool tpl_ok;
 	unsigned min, max, target, inflight_max, idle_ms;
 	unsigned fallbacks_in_row;
+	bool no_template;
 	uint64_t last_miss_ms;
 	struct pent ents[VM_POOL_MAX];
 	struct vm_pool_stats st;
@@ -206,6 +207,9 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct vm_pool *p = w->data;
 	unsigned ready, busy;
 
+	/* While the template builds, cold boots would only slow it down (2 cores). */
+	if (!p->tpl_ok && p->tpl && !p->no_template)
+		return;
 	count(p, &ready, &busy);
 	while (ready + busy < p->target && busy < p->inflight_max) {
 		if (start_one(p) < 0)
@@ -315,6 +319,7 @@ int vm_pool_new(struct vm_runtime *rt, const struct vm_pool_cfg *cfg, struct vm_
 	ev_timer_init(&p->tpl_retry, tpl_retry_cb, 0., 0.);
 	p->tpl_retry.data = p;
 	ev_timer_start(p->loop, &p->tick);
+	p->no_template = cfg->no_template;
 	if (cfg->no_template) {
 		kick(p);
 	} else {

@@ -234,13 +234,27 @@ static void build_failed(struct vm_template *t, int err, const char *why)
 
 static void build_done(struct vm_template *t)
 {
+	char mem[PATH_MAX];
+	char why[PATH_MAX + 64];
+
+	/* The RAM file moves from the VM dir (where a jailed QEMU could create it) into the
+	 * snapshot, on the same filesystem (snap_dir defaults to <run_dir>/snap). */
+	snprintf(mem, sizeof(mem), "%s/mem", t->tmp);
+	if (rename(t->vm->spec.mem_path, mem) < 0) {
+		snprintf(why, sizeof(why), "move RAM file into %s: %s", t->tmp, errno_name(errno));
+		build_failed(t, -errno, why);
+		return;
+	}
+	/* Jailed clones run as per-VM uids and QEMU 7.2 opens the file O_RDWR (share=off maps it
+	 * private: nothing is written). The snapshot dirs are 0700, so only the jails it is bound
+	 * into reach it. Known gap: a compromised clone QEMU could write the template's RAM;
+	 * closing it needs QEMU >= 8.2 (rom=on) or a read-only-fd mapping. */
+	(void)chmod(mem, t->rt->jail ? 0666 : 0600);
 	build_stop(t);
 	if (rename(t->tmp, t->dir) < 0) {
 		if (errno == ENOTEMPTY || errno == EEXIST) {
 			snap_remove(t->tmp);	/* another process made it first */
 		} else {
-			char why[PATH_MAX + 64];
-
 			snprintf(why, sizeof(why), "rename %s: %s", t->tmp, errno_name(errno));
 			build_failed(t, -errno, why);
 			return;
@@ -390,7 +404,7 @@ static void settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)unlink(t->mig_sock);
 	t->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->lfd < 0 || bind(t->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(t->lfd, 1) < 0) {
+	    chmod(t->mig_sock, 0666) < 0 || listen(t->lfd, 1) < 0) {
 		build_failed(t, -errno, "migration socket");
 		return;
 	}
@@ -544,7 +558,7 @@ int vm_template_new(struct vm_runtime *rt, const struct vm_template_cfg *cfg,
 		r = errmsg_set(reterr, -errno, "mkdir %s: %s", t->tmp, errno_name(errno));
 		goto fail;
 	}
-	snprintf(spec.mem_path, sizeof(spec.mem_path), "%s/mem", t->tmp);
+	spec.mem_in_dir = true;
 	spec.mem_mib = t->mem_mib;
 	spec.vcpus = t->vcpus;
 	t->state = TPL_BUILDING;

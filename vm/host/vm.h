@@ -107,6 +107,9 @@ void vm_set_events(struct vm *vm, const struct vm_events *ev, void *ud);
 /* Sends the agent a fresh INIT (host wall clock, 32 new random bytes for the guest RNG). A pool
  * calls it when it hands a clone out: clones share their template's RNG state and clock. */
 int vm_reinit(struct vm *vm, struct errmsg *reterr);
+/* Calls ready() again from the loop (a pool's VM handed to a new owner behaves like a fresh
+ * vm_start() that booted at once). Nothing fires if the VM is destroyed first. */
+void vm_post_ready(struct vm *vm);
 /* QEMU's pid (for /proc/<pid>/smaps_rollup in benchmarks), or -1. */
 int vm_qemu_pid(const struct vm *vm);
 

@@ -54,6 +54,7 @@ struct vm_runtime {
 struct vm_spec {
 	char mem_path[PATH_MAX];	/* "" = anonymous RAM */
 	bool mem_share;
+	bool mem_in_dir;		/* a template: RAM in <vm dir>/mem (mem_path set at boot) */
 	char state_path[PATH_MAX];	/* device state to restore, "" = cold boot */
 	unsigned mem_mib, vcpus;	/* 0 = the runtime's */
 };
@@ -83,6 +84,7 @@ struct vm {
 	uint64_t t_start_ms, t_attempt_ms, boot_ms;
 	ev_timer watchdog;
 	ev_timer connect;
+	ev_timer handoff;		/* vm_post_ready() */
 	unsigned connect_delay_ms;
 	/* the parts */
 	struct qemu_proc *proc;

@@ -1,6 +1,6 @@
 /*
  * vmdir: the per-VM directory <run_dir>/vm-<pid>-<n>/ (0700) holding agent.sock, qmp.sock,
- * console.log, qemu.log (and mig.sock while a template is saved); and the sweep of directories left by dead processes. It only ever
+ * console.log, qemu.log (and mig.sock, mem while a template is built); and the sweep of directories left by dead processes. It only ever
  * removes those four names and the directory itself, never recursively, so a wrong path cannot
  * delete anything else.
  */
@@ -19,7 +19,7 @@
 #include "vm_int.h"
 
 static const char *const vm_files[] = { "agent.sock", "qmp.sock", "console.log", "qemu.log",
-					"mig.sock" };
+					"mig.sock", "mem" };
 
 int vm_dir_make(struct vm *vm, struct errmsg *reterr)
 {
