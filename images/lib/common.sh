@@ -4,7 +4,7 @@
 
 IMAGES_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CHECKOUT=$(cd "$IMAGES_SRC/.." && pwd)
-CACHE_ROOT=${CORRAL_CACHE:-$HOME/.cache/corral}/images
+CACHE_ROOT=${CORRAL_CACHE:-${HOME:-/root}/.cache/corral}/images
 PY=/usr/bin/python3
 # Fixed timestamps for every file we put into an artefact (reproducible builds).
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
