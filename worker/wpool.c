@@ -29,7 +29,7 @@ static struct {
 	struct vm_runtime *rt;
 	struct vm_pool *pool;
 	struct metrics *metrics;
-	unsigned min, max, port;
+	unsigned min, max, port, idle_ms;
 	bool off;
 	char warmup_cmd[1024];
 	bool warmup_set;
@@ -75,6 +75,8 @@ int wpool_args(int *argc, char **argv, struct errmsg *reterr)
 			r = num(a, v, VM_POOL_MAX, &wp.min, reterr);
 		else if (strcmp(a, "--pool-max") == 0)
 			r = num(a, v, VM_POOL_MAX, &wp.max, reterr);
+		else if (strcmp(a, "--pool-idle-ms") == 0)
+			r = num(a, v, 86400000u, &wp.idle_ms, reterr);
 		else if (strcmp(a, "--metrics-port") == 0)
 			r = num(a, v, WPOOL_METRICS_PORT_MAX, &wp.port, reterr);
 		else if (strcmp(a, "--pool-warmup") == 0) {
@@ -184,7 +186,8 @@ int wpool_init(struct ev_loop *loop, struct vm_runtime *rt, struct errmsg *reter
 {
 	static char *warmup[] = { "/bin/sh", "-c", NULL, NULL };
 	static char *warmup_default[] = { "python3", "-c", "pass", NULL };
-	struct vm_pool_cfg pc = { .tpl = { .name = "default" }, .min = wp.min, .max = wp.max };
+	struct vm_pool_cfg pc = { .tpl = { .name = "default" }, .min = wp.min, .max = wp.max,
+				  .idle_ms = wp.idle_ms };
 	int r;
 
 	wp.loop = loop;

@@ -4,6 +4,7 @@
  * Its flags are taken out of argv before config_parse() sees them, so config.c stays untouched
  * while another change edits it (fold them into config.c later):
  *   --pool-min N (default 1), --pool-max N (default 4), --pool-warmup CMD ("" = none),
+ *   --pool-idle-ms N (a ready VM idle this long shrinks the pool toward min; default 30000),
  *   --no-pool (cold boots only), --metrics-port N (Prometheus text on 127.0.0.1; 0 = off).
  * It must not know about jobs beyond handing out a VM at the acquire site.
  */
