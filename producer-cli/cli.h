@@ -20,6 +20,9 @@ struct redisContext;
 #define CLI_EXIT_DETACHED 130	/* Ctrl-C: the job keeps running */
 #define CLI_CONNECT_TIMEOUT_MS 5000
 #define CLI_IO_TIMEOUT_MS 10000
+#define CLI_IDEM_KEY_MAX 128
+#define CLI_IDEM_TTL_DEFAULT_S 86400u
+#define CLI_CANCEL_TTL_S 604800u	/* a cancel flag outlives any queue wait worth having */
 
 /* Long options every verb accepts; append to a verb's option table with CLI_COMMON_OPTIONS. */
 enum { CLI_OPT_REDIS = 0x1000, CLI_OPT_PREFIX, CLI_OPT_QUEUE, CLI_OPT_HELP };
@@ -41,6 +44,9 @@ struct cli {
 	const char *queue;
 	struct redis_addr addr;
 	struct redis_keys keys;
+	/* submission (run, submit): --idempotency-key, --idempotency-ttl */
+	char idem_key[CLI_IDEM_KEY_MAX + 1];
+	unsigned idem_ttl_s;
 };
 
 void cli_init(struct cli *c, const char *verb);

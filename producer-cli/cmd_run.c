@@ -56,7 +56,7 @@ static int finish(struct cli *cli, struct follow *f, const char *id)
 int cmd_run(int argc, char **argv)
 {
 	struct sigaction sa;
-	char entry[JOBSPEC_ENTRY_ID_MAX + 1];
+	char entry[JOBSPEC_ENTRY_ID_MAX + 1], id[WIRE_ID_MAX + 1];
 	struct wire_job *job = NULL;
 	struct follow f = { 0 };
 	struct cli cli;
@@ -77,8 +77,18 @@ int cmd_run(int argc, char **argv)
 	if (follow_open(&f, &cli, job->id) < 0)
 		goto out;
 	f.interrupted = &interrupted;
-	if (jobspec_submit(&cli, follow_cmd(&f), job, entry) < 0)
+	r = jobspec_submit(&cli, follow_cmd(&f), job, entry, id);
+	if (r < 0)
 		goto out;
+	if (r == 1) {	/* submitted before under the idempotency key: follow that job */
+		fprintf(stderr, "corral: idempotency key %s: following job %s\n", cli.idem_key, id);
+		follow_close(&f);
+		memset(&f, 0, sizeof(f));
+		if (follow_open(&f, &cli, id) < 0)
+			goto out;
+		f.interrupted = &interrupted;
+		snprintf(job->id, sizeof(job->id), "%s", id);
+	}
 	r = follow_run(&f);
 	if (r == -EINTR) {
 		fprintf(stderr, "corral: detached; job %s keeps running (corral logs %s)\n", job->id,

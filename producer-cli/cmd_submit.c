@@ -17,7 +17,7 @@ static void usage(void)
 
 int cmd_submit(int argc, char **argv)
 {
-	char entry[JOBSPEC_ENTRY_ID_MAX + 1];
+	char entry[JOBSPEC_ENTRY_ID_MAX + 1], id[WIRE_ID_MAX + 1];
 	struct wire_job *job = NULL;
 	redisContext *ctx = NULL;
 	struct cli cli;
@@ -35,9 +35,13 @@ int cmd_submit(int argc, char **argv)
 	ctx = cli_connect(&cli, false);
 	if (!ctx)
 		goto out;
-	if (jobspec_submit(&cli, ctx, job, entry) < 0)
+	r = jobspec_submit(&cli, ctx, job, entry, id);
+	if (r < 0)
 		goto out;
-	printf("%s\n", job->id);
+	if (r == 1)
+		fprintf(stderr, "corral submit: idempotency key %s: job %s was submitted before\n",
+			cli.idem_key, id);
+	printf("%s\n", id);
 	rc = 0;
 out:
 	if (ctx)

@@ -17,7 +17,8 @@
 #include "buf.h"
 #include "util.h"
 
-enum { OPT_TIMEOUT = 1, OPT_ENV, OPT_CWD, OPT_TEMPLATE, OPT_OUTPUT_MAX, OPT_ATTEMPTS, OPT_ID };
+enum { OPT_TIMEOUT = 1, OPT_ENV, OPT_CWD, OPT_TEMPLATE, OPT_OUTPUT_MAX, OPT_ATTEMPTS, OPT_ID,
+       OPT_IDEM_KEY, OPT_IDEM_TTL };
 
 static const struct option job_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -27,6 +28,8 @@ static const struct option job_options[] = {
 	{ "output-max", required_argument, NULL, OPT_OUTPUT_MAX },
 	{ "attempts", required_argument, NULL, OPT_ATTEMPTS },
 	{ "id", required_argument, NULL, OPT_ID },
+	{ "idempotency-key", required_argument, NULL, OPT_IDEM_KEY },
+	{ "idempotency-ttl", required_argument, NULL, OPT_IDEM_TTL },
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -154,6 +157,25 @@ static int parse_flag(struct cli *cli, int opt, const char *arg, struct wire_job
 		}
 		snprintf(job->id, sizeof(job->id), "%s", arg);
 		return 0;
+	case OPT_IDEM_KEY:
+		n = strlen(arg);
+		if (n < 1 || n > CLI_IDEM_KEY_MAX || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+						      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") != n) {
+			cli_err(cli, "--idempotency-key: 1 to %d characters of [A-Za-z0-9._:-]",
+				CLI_IDEM_KEY_MAX);
+			return -EINVAL;
+		}
+		snprintf(cli->idem_key, sizeof(cli->idem_key), "%s", arg);
+		return 0;
+	case OPT_IDEM_TTL:
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (errno || *end || end == arg || n < 1 || n > 90ul * 86400) {
+			cli_err(cli, "--idempotency-ttl: expected 1..%lu seconds", 90ul * 86400);
+			return -EINVAL;
+		}
+		cli->idem_ttl_s = (unsigned)n;
+		return 0;
 	default:
 		cli_err(cli, "unknown option (see corral %s --help)", cli->verb);
 		return -EINVAL;
@@ -219,8 +241,69 @@ out:
 	return r;
 }
 
+/* KEYS: idem, jobs. ARGV: job id, job bytes, ttl. → {1, entry} added | {0, first job id} */
+static const char idem_lua[] =
+	"local got = redis.call('GET', KEYS[1])\n"
+	"if got then return {0, got} end\n"
+	"local e = redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])\n"
+	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])\n"
+	"return {1, e}\n";
+
+static int submit_once(const struct cli *cli, struct redisContext *ctx, const struct wire_job *job,
+		       const struct buf *enc, char entry_id[JOBSPEC_ENTRY_ID_MAX + 1],
+		       char orig_id[WIRE_ID_MAX + 1])
+{
+	char key[REDIS_KEYS_NAME_MAX + CLI_IDEM_KEY_MAX], ttl[16];
+	const char *argv[8];
+	size_t lens[8];
+	redisReply *reply, *v;
+	int r = -EIO;
+
+	snprintf(key, sizeof(key), "%sidem:%s", cli->keys.base, cli->idem_key);
+	snprintf(ttl, sizeof(ttl), "%u", cli->idem_ttl_s ? cli->idem_ttl_s : CLI_IDEM_TTL_DEFAULT_S);
+	argv[0] = "EVAL";
+	argv[1] = idem_lua;
+	argv[2] = "2";
+	argv[3] = key;
+	argv[4] = cli->keys.jobs;
+	argv[5] = job->id;
+	argv[6] = (const char *)enc->data;
+	argv[7] = ttl;
+	for (int i = 0; i < 8; i++)
+		lens[i] = strlen(argv[i]);
+	lens[6] = enc->len;
+	reply = redisCommandArgv(ctx, 8, argv, lens);
+	if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER ||
+	    reply->element[1]->type != REDIS_REPLY_STRING) {
+		cli_err_reply(cli, ctx, reply, "EVAL (idempotent submit)");
+		goto out;
+	}
+	v = reply->element[1];
+	if (reply->element[0]->integer == 1) {
+		if (v->len > JOBSPEC_ENTRY_ID_MAX)
+			goto out;
+		memcpy(entry_id, v->str, v->len);
+		entry_id[v->len] = '\0';
+		r = 0;
+	} else {
+		if (!wire_id_valid(v->str, v->len)) {
+			cli_err(cli, "idempotency key %s holds an invalid job id", cli->idem_key);
+			goto out;
+		}
+		memcpy(orig_id, v->str, v->len);
+		orig_id[v->len] = '\0';
+		entry_id[0] = '\0';
+		r = 1;
+	}
+out:
+	if (reply)
+		freeReplyObject(reply);
+	return r;
+}
+
 int jobspec_submit(const struct cli *cli, struct redisContext *ctx, const struct wire_job *job,
-		   char entry_id[JOBSPEC_ENTRY_ID_MAX + 1])
+		   char entry_id[JOBSPEC_ENTRY_ID_MAX + 1], char orig_id[WIRE_ID_MAX + 1])
 {
 	struct errmsg err = { "" };
 	const char *argv[5];
@@ -233,6 +316,11 @@ int jobspec_submit(const struct cli *cli, struct redisContext *ctx, const struct
 	r = wire_job_encode(job, &enc, &err);
 	if (r < 0) {
 		cli_err(cli, "invalid job: %s", err.msg[0] ? err.msg : errno_name(r));
+		goto out;
+	}
+	snprintf(orig_id, WIRE_ID_MAX + 1, "%s", job->id);
+	if (cli->idem_key[0]) {
+		r = submit_once(cli, ctx, job, &enc, entry_id, orig_id);
 		goto out;
 	}
 	argv[0] = "XADD";

@@ -20,7 +20,10 @@
 	"  --template T     VM template (default \"default\")\n"                                     \
 	"  --output-max N   bytes of stdout+stderr kept; more fails the job (default 1M; k/M/G ok)\n" \
 	"  --attempts N     runs at most N times if workers die (default 3)\n"                        \
-	"  --id ID          job id ([A-Za-z0-9._-], default: random)\n"
+	"  --id ID          job id ([A-Za-z0-9._-], default: random)\n"                            \
+	"  --idempotency-key K  submit at most once per K (1..128 of [A-Za-z0-9._:-]) within\n"   \
+	"                   the TTL; a repeat returns the first job's id\n"                        \
+	"  --idempotency-ttl S  how long the key holds (default 86400)\n"
 
 /* Parses argv (from argv[0] = the verb) into a new job: the flags above, CLI_COMMON_OPTIONS into
  * cli, then the command after `--` (or the first non-option). Returns 0, CLI_OPT_HELP, or
@@ -29,9 +32,11 @@ int jobspec_parse(struct cli *cli, int argc, char **argv, struct wire_job **ret)
 /* Parses "1.5" seconds into ms (1..WIRE_TIMEOUT_MS_MAX) and "64k" into bytes. 0 or -EINVAL. */
 int jobspec_parse_seconds(const char *s, uint32_t *ms);
 int jobspec_parse_size(const char *s, uint64_t *bytes);
-/* Encodes and XADDs the job on ctx; entry_id gets the stream entry id. 0 or negative errno
- * (printed). */
+/* Encodes and XADDs the job on ctx; entry_id gets the stream entry id. With cli->idem_key, one
+ * script sets `<base>idem:<key>` = job id (EX ttl) and XADDs only when the key was free; when it
+ * was taken, nothing is added, orig_id gets the first job's id and 1 is returned. 0 (added), 1
+ * (duplicate) or negative errno (printed). orig_id always gets the id to follow. */
 int jobspec_submit(const struct cli *cli, struct redisContext *ctx, const struct wire_job *job,
-		   char entry_id[JOBSPEC_ENTRY_ID_MAX + 1]);
+		   char entry_id[JOBSPEC_ENTRY_ID_MAX + 1], char orig_id[WIRE_ID_MAX + 1]);
 
 #endif

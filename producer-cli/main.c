@@ -22,6 +22,9 @@ static const struct {
 	{ "submit", cmd_submit, "queue a command, print the job id" },
 	{ "logs", cmd_logs, "replay and follow a job's output" },
 	{ "result", cmd_result, "print a job's result record (--json)" },
+	{ "cancel", cmd_cancel, "cancel a queued or running job" },
+	{ "workers", cmd_workers, "list live workers" },
+	{ "queue", cmd_queue, "show queue depth, pending, lag, dead letters" },
 };
 
 static void usage(FILE *f)

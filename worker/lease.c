@@ -54,6 +54,18 @@ static struct script handback_script = {
 	       "return 'ok'\n",
 };
 
+/* KEYS: jobs. ARGV: group, entry, consumer, lease_ms. Owner check only: no run began. */
+static struct script release_script = {
+	.name = "release",
+	.src = "local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)\n"
+	       "if #p == 0 or p[1][2] ~= ARGV[3] then return 'not_owner' end\n"
+	       "local n = p[1][4] - 1\n"
+	       "if n < 0 then n = 0 end\n"
+	       "redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], 0, ARGV[2], 'IDLE', ARGV[4],\n"
+	       "  'RETRYCOUNT', n, 'JUSTID')\n"
+	       "return 'ok'\n",
+};
+
 /* KEYS: jobs. ARGV: group, consumer, min_idle_ms, max, skip, own.
  * → {{{id, fields, prev_owner, idle, deliveries}, ...}, {lost_id, ...}}
  * XPENDING pages of 100 (at most 1000 PEL entries per call); XCLAIM without JUSTID raises the
@@ -94,6 +106,12 @@ static struct script reap_script = {
 	       "return {out, lost}\n",
 };
 
+static void set_lens(const char **args, size_t *lens, int n)
+{
+	for (int i = 0; i < n; i++)
+		lens[i] = strlen(args[i]);
+}
+
 void lease_key(const struct redis_keys *k, const char *what, const char *id,
 	       char out[REDIS_KEYS_NAME_MAX])
 {
@@ -106,6 +124,24 @@ void lease_scripts_load(struct rconn *rc)
 	(void)script_load(rc, &renew_script);
 	(void)script_load(rc, &handback_script);
 	(void)script_load(rc, &reap_script);
+	(void)script_load(rc, &release_script);
+}
+
+int lease_release(struct rconn *rc, const struct redis_keys *k, const char *entry_id,
+		  const char *consumer, uint32_t lease_ms)
+{
+	char lease[16];
+	const char *args[5];
+	size_t lens[5];
+
+	snprintf(lease, sizeof(lease), "%u", (unsigned)lease_ms);
+	args[0] = k->jobs;
+	args[1] = REDIS_KEYS_GROUP;
+	args[2] = entry_id;
+	args[3] = consumer;
+	args[4] = lease;
+	set_lens(args, lens, 5);
+	return script_eval(rc, &release_script, 1, 5, args, lens, NULL, NULL);
 }
 
 uint32_t lease_backoff_ms(uint32_t attempt, uint32_t cap_ms, uint32_t rnd)
@@ -117,12 +153,6 @@ uint32_t lease_backoff_ms(uint32_t attempt, uint32_t cap_ms, uint32_t rnd)
 	if (d > cap_ms)
 		d = cap_ms;
 	return (uint32_t)(d / 2 + (d - d / 2 + 1 > 0 ? rnd % (d - d / 2 + 1) : 0));
-}
-
-static void set_lens(const char **args, size_t *lens, int n)
-{
-	for (int i = 0; i < n; i++)
-		lens[i] = strlen(args[i]);
 }
 
 /* ---- begin ---- */

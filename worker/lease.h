@@ -11,6 +11,8 @@
  *   renew      heartbeat: XCLAIM … JUSTID (idle reset, count kept); says cancelled / not_owner
  *   handback   give the entry back: XCLAIM … IDLE i RETRYCOUNT n JUSTID (reapable after a backoff,
  *              or at once and uncounted on shutdown)
+ *   release    give back an entry this worker has no slot for (a blocking read and a reap
+ *              raced): reapable at once, the delivery not counted
  *   reap       take over entries idle past the lease (others' or our own that no attempt holds),
  *              or re-read our own pending entries after a (re)start
  * It does not decide when to renew or what to retry: job.c and worker.c do.
@@ -84,6 +86,10 @@ int lease_renew(struct rconn *rc, const struct redis_keys *k, const struct lease
  * delivery count to leave (attempt - 1 hands back without counting this attempt). */
 int lease_handback(struct rconn *rc, const struct redis_keys *k, const struct lease_id *id,
 		   uint32_t idle_ms, uint32_t retrycount, lease_done_fn *fn, void *priv);
+
+/* Fire and forget: when it is lost, the entry is reaped after the lease anyway (counted). */
+int lease_release(struct rconn *rc, const struct redis_keys *k, const char *entry_id,
+		  const char *consumer, uint32_t lease_ms);
 
 /* The backoff before retry number `attempt` (≥ 1): exponential from LEASE_BACKOFF_BASE_MS, capped
  * at cap_ms, with "equal jitter" from rnd (any 32-bit value): [d/2, d]. Pure. */

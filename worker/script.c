@@ -65,7 +65,8 @@ static void on_eval(struct rconn *rc, struct redisReply *reply, void *priv)
 			return;
 		reply = NULL;	/* could not re-send: outcome unknown */
 	}
-	c->fn(rc, reply, c->priv);
+	if (c->fn)
+		c->fn(rc, reply, c->priv);
 	free(c);
 }
 

@@ -21,7 +21,7 @@ struct script {
 /* SCRIPT LOAD on a fresh connection (call from the up() hook). 0 or negative errno. */
 int script_load(struct rconn *rc, struct script *s);
 /* Runs the script with nkeys keys followed by the other args (args[0..nargs), binary-safe).
- * fn gets the script's reply (or NULL when the outcome is unknown). The arguments are copied.
+ * fn (may be NULL) gets the script's reply (or NULL when the outcome is unknown). The arguments are copied.
  * 0, or negative errno (fn is not called). */
 int script_eval(struct rconn *rc, struct script *s, int nkeys, int nargs, const char **args,
 		const size_t *lens, rconn_reply_fn *fn, void *priv);

@@ -103,8 +103,13 @@ static int on_entry(const struct claim_entry *e, void *ud)
 	for (unsigned i = 0; i < w->njobs; i++)
 		if (strcmp(job_entry_id(w->jobs[i]), e->entry_id) == 0)
 			return 0;	/* re-read after a reconnect: already running here */
-	if (w->njobs >= CONFIG_CONCURRENCY_MAX)
-		return 0;	/* cannot happen: reads ask for free slots only */
+	if (free_slots(w) == 0) {
+		/* a blocking read and a reap both filled the last slot, or we are draining: give
+		 * it back uncounted; a worker with room reaps it at once */
+		log_info("worker.released", "entry=%s running=%u", e->entry_id, w->njobs);
+		(void)lease_release(w->cmd, &w->k, e->entry_id, w->cfg->id, w->env.lease_ms);
+		return 0;
+	}
 	r = job_new(&w->env, e, &job);
 	if (r < 0) {
 		log_error("worker.job_failed", "entry=%s err=%s", e->entry_id, errno_name(r));

@@ -13,7 +13,7 @@ while ! corral result crashy >/dev/null 2>&1; do
 	[ "$SECONDS" -lt "$deadline" ] || fail "no result after 240s ($crashes crashes)"
 	n=$(grep -c 'ev=job.started job=crashy' "$T/w1.log" || true)
 	if [ "$n" -gt "$crashes" ]; then
-		for p in $(worker_qemu_pids w1); do
+		for p in $(job_vm_pids "$T/w1.log" crashy); do
 			kill -KILL "$p" 2>/dev/null || true
 		done
 		crashes=$n

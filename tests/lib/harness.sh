@@ -294,3 +294,14 @@ dead_entries() {
 worker_logs() {
 	cat "$T"/corrald.log* "$T"/w*.log* 2>/dev/null || true
 }
+
+# job_vm_pids LOG JOB: the QEMU processes of the VM that JOB's latest run got (from its
+# ev=job.vm_ready line in LOG: corrald's pid and the VM id name its run dir vm-<pid>-<id>).
+job_vm_pids() {
+	local line pid vm
+	line=$(grep "ev=job.vm_ready job=$2 " "$1" | tail -1)
+	[ -n "$line" ] || return 0
+	pid=$(printf '%s\n' "$line" | sed -n 's/.* pid=\([0-9]*\) .*/\1/p')
+	vm=$(printf '%s\n' "$line" | sed -n 's/.* vm=\([0-9]*\) .*/\1/p')
+	pgrep -f "qemu-system.*/vm-$pid-$vm/" || true
+}
