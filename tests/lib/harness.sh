@@ -174,12 +174,20 @@ corrald_alive() {
 	[ -n "$CORRALD_PID" ] && kill -0 "$CORRALD_PID" 2>/dev/null
 }
 
+# Warm pool (worker/wpool.h): off unless the test passes --pool-* flags or sets CORRAL_TEST_POOL=1
+# (a template build per test would load the 2 cores; some older tests assume slow VM starts).
+harness_pool_flags() {
+	case " $* " in *" --pool-"* | *" --no-pool "*) return 0 ;; esac
+	[ "${CORRAL_TEST_POOL:-0}" = 1 ] || echo --no-pool
+}
+
 # start_corrald [EXTRA FLAGS]: starts corrald and waits until it reads the queue.
 start_corrald() {
 	[ -e "$T/corrald.log" ] && cat "$T/corrald.log" >>"$T/corrald.log.1"
+	# shellcheck disable=SC2046
 	"$CORRALD_BIN" --images "$IMAGES" --run-dir "$RUN_DIR" --id "t$$" \
 		--concurrency "${CORRAL_TEST_CONCURRENCY:-1}" --accel "${CORRAL_TEST_ACCEL:-auto}" \
-		--drain-timeout 20 "$@" >"$T/corrald.log" 2>&1 &
+		--drain-timeout 20 $(harness_pool_flags "$@") "$@" >"$T/corrald.log" 2>&1 &
 	CORRALD_PID=$!
 	local deadline=$((SECONDS + 90))
 	until grep -q 'ev=claim.pending_done' "$T/corrald.log" 2>/dev/null; do
@@ -234,7 +242,7 @@ start_worker() {
 	mkdir -p "$RUN_DIR/$name"
 	"$CORRALD_BIN" --images "$IMAGES" --run-dir "$RUN_DIR/$name" --id "$name" \
 		--concurrency "${CORRAL_TEST_CONCURRENCY:-1}" --accel "${CORRAL_TEST_ACCEL:-auto}" \
-		--drain-timeout 20 "$@" >"$T/$name.log" 2>&1 &
+		--drain-timeout 20 $(harness_pool_flags "$@") "$@" >"$T/$name.log" 2>&1 &
 	WORKER_PID[$name]=$!
 	deadline=$((SECONDS + 90))
 	until grep -q 'ev=claim.pending_done' "$T/$name.log" 2>/dev/null; do
