@@ -67,7 +67,8 @@ static struct script release_script = {
 };
 
 /* KEYS: jobs. ARGV: group, consumer, min_idle_ms, max, skip, own.
- * → {{{id, fields, prev_owner, idle, deliveries}, ...}, {lost_id, ...}}
+ * → {{{id, fields, prev_owner, idle, deliveries}, ...}, {lost_id, ...}, more}
+ * more = 1 when it stopped at max with candidates left.
  * XPENDING pages of 100 (at most 1000 PEL entries per call); XCLAIM without JUSTID raises the
  * delivery count, so a takeover counts as an attempt. On 7.0 XCLAIM purges entries whose body
  * was deleted and returns nothing for them: reported as lost. */
@@ -75,9 +76,9 @@ static struct script reap_script = {
 	.name = "reap",
 	.src = "local skip = {}\n"
 	       "for id in string.gmatch(ARGV[5], '%S+') do skip[id] = true end\n"
-	       "local out, lost, start, scanned = {}, {}, '-', 0\n"
+	       "local out, lost, start, scanned, more = {}, {}, '-', 0, 0\n"
 	       "local max = tonumber(ARGV[4])\n"
-	       "while #out < max and scanned < 1000 do\n"
+	       "while more == 0 and scanned < 1000 do\n"
 	       "  local p\n"
 	       "  if ARGV[6] == '1' then\n"
 	       "    p = redis.call('XPENDING', KEYS[1], ARGV[1], start, '+', 100, ARGV[2])\n"
@@ -87,8 +88,8 @@ static struct script reap_script = {
 	       "  if #p == 0 then break end\n"
 	       "  for _, e in ipairs(p) do\n"
 	       "    scanned = scanned + 1\n"
-	       "    if #out >= max then break end\n"
 	       "    if not (e[2] == ARGV[2] and skip[e[1]]) then\n"
+	       "      if #out >= max then more = 1 break end\n"
 	       "      local c = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], e[1])\n"
 	       "      if #c == 0 or not c[1] then\n"
 	       "        if #redis.call('XRANGE', KEYS[1], e[1], e[1]) == 0 then\n"
@@ -100,10 +101,11 @@ static struct script reap_script = {
 	       "      end\n"
 	       "    end\n"
 	       "  end\n"
-	       "  if #p < 100 then break end\n"
+	       "  if more == 1 or #p < 100 then break end\n"
 	       "  start = '(' .. p[#p][1]\n"
 	       "end\n"
-	       "return {out, lost}\n",
+	       "if scanned >= 1000 then more = 1 end\n"
+	       "return {out, lost, more}\n",
 };
 
 static void set_lens(const char **args, size_t *lens, int n)
@@ -353,13 +355,15 @@ static void on_reap(struct rconn *rc, struct redisReply *reply, void *priv)
 	const redisReply *got, *lost;
 	unsigned n = 0;
 	int err = -EAGAIN;
+	bool more = false;
 
 	(void)rc;
 	if (!reply)
 		goto out;
-	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
 	    reply->element[0]->type != REDIS_REPLY_ARRAY ||
-	    reply->element[1]->type != REDIS_REPLY_ARRAY) {
+	    reply->element[1]->type != REDIS_REPLY_ARRAY ||
+	    reply->element[2]->type != REDIS_REPLY_INTEGER) {
 		log_warn("lease.reap_failed", "err=\"%.200s\"",
 			 reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
 		err = -EIO;
@@ -374,8 +378,9 @@ static void on_reap(struct rconn *rc, struct redisReply *reply, void *priv)
 		if (reaped_entry(c, got->element[i]) == 0)
 			n++;
 	err = 0;
+	more = reply->element[2]->integer == 1;
 out:
-	c->hooks.done(err, c->own, n, c->ud);
+	c->hooks.done(err, c->own, n, more, c->ud);
 	free(c);
 }
 

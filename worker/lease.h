@@ -107,7 +107,8 @@ struct lease_reaped {
 struct lease_reap_hooks {
 	void (*entry)(const struct lease_reaped *e, bool own, void *ud);
 	void (*lost)(const char *entry_id, void *ud);	/* pending, body deleted: purged */
-	void (*done)(int err, bool own, unsigned n, void *ud);	/* err < 0: unknown/failed */
+	/* err < 0: unknown/failed; more: it stopped at max with candidates left */
+	void (*done)(int err, bool own, unsigned n, bool more, void *ud);
 };
 /* own: re-read our own pending entries (min idle 0); else take over entries of anyone idle past
  * lease_ms, except those in skip (space-separated entry ids running here). max ≥ 1. */

@@ -94,6 +94,14 @@ static unsigned free_slots(void *ud)
 	return w->draining || w->njobs >= w->cfg->concurrency ? 0 : w->cfg->concurrency - w->njobs;
 }
 
+/* The blocking read waits until our own pending entries are re-read: they come first. */
+static unsigned claim_slots(void *ud)
+{
+	struct worker *w = ud;
+
+	return w->own_done ? free_slots(ud) : 0;
+}
+
 static int on_entry(const struct claim_entry *e, void *ud)
 {
 	struct worker *w = ud;
@@ -148,21 +156,23 @@ static void on_reap_lost(const char *entry_id, void *ud)
 		  entry_id);
 }
 
-static void on_reap_done(int err, bool own, unsigned n, void *ud)
+static void on_reap_done(int err, bool own, unsigned n, bool more, void *ud)
 {
 	struct worker *w = ud;
 
 	w->reap_in_flight = false;
 	if (err < 0)
 		return;
-	if (own && free_slots(w) > 0) {	/* got fewer than asked: nothing more of ours */
+	if (own && !more) {	/* our own pending list is re-read: new entries may come now */
 		w->own_done = true;
 		if (!w->pending_logged) {
 			w->pending_logged = true;
 			log_info("claim.pending_done", "stream=%s", w->k.jobs);
 		}
+		if (w->claim)
+			claim_kick(w->claim);
 	}
-	if (n > 0)
+	if (n > 0 || more)
 		reap_now(w);
 }
 
@@ -341,7 +351,7 @@ void worker_shutdown(struct worker *w)
 int worker_new(struct ev_loop *loop, const struct config *cfg, struct vm_runtime *rt,
 	       struct worker **ret, struct errmsg *reterr)
 {
-	static const struct claim_hooks claim_hooks = { .free_slots = free_slots,
+	static const struct claim_hooks claim_hooks = { .free_slots = claim_slots,
 							.entry = on_entry };
 	const struct rconn_hooks bh = { .up = blocking_up }, ch = { .up = cmd_up },
 				 sh = { .up = sub_up };
