@@ -52,6 +52,9 @@ grep -q 'ev=reaper.takeover .*prev=ghost-busy' "$T/w1.log" || fail "no takeover 
 q=$(corral queue)
 assert_contains "pending" "$q" "pending    0"
 assert_contains "workers" "$q" "workers    1"
+# `corral run` with a used key follows the first job instead of submitting
+assert_eq "run with a used key" three "$(corral run --idempotency-key order-43 -- echo other 2>/dev/null)"
+assert_eq "no entry added by run" 0 "$(rcli XLEN 'corral:{q}:jobs')"
 stop_worker w1
 assert_eq "worker exit status" 0 "$WORKER_STATUS"
 gone() {

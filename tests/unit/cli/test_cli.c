@@ -103,6 +103,29 @@ static void test_parse_job_defaults_and_errors(void **state)
 	assert_null(job);
 }
 
+static void test_idempotency_flags(void **state)
+{
+	char *ok[] = { "submit", "--idempotency-key", "order:42.a-b", "--idempotency-ttl", "60",
+		       "--", "true", NULL };
+	char *badkey[] = { "submit", "--idempotency-key", "a b", "--", "true", NULL };
+	char *badttl[] = { "submit", "--idempotency-key", "k", "--idempotency-ttl", "0", "--",
+			   "true", NULL };
+	struct wire_job *job = NULL;
+	struct cli cli;
+
+	(void)state;
+	cli_init(&cli, "submit");
+	assert_string_equal(cli.idem_key, "");
+	assert_int_equal(jobspec_parse(&cli, 7, ok, &job), 0);
+	assert_string_equal(cli.idem_key, "order:42.a-b");
+	assert_int_equal(cli.idem_ttl_s, 60);
+	job = wire_job_free(job);
+	cli_init(&cli, "submit");
+	assert_int_equal(jobspec_parse(&cli, 5, badkey, &job), -EINVAL);
+	assert_int_equal(jobspec_parse(&cli, 7, badttl, &job), -EINVAL);
+	assert_null(job);
+}
+
 static void test_exit_codes(void **state)
 {
 	struct wire_result r;
@@ -147,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_seconds_and_sizes),
 		cmocka_unit_test(test_parse_job),
 		cmocka_unit_test(test_parse_job_defaults_and_errors),
+		cmocka_unit_test(test_idempotency_flags),
 		cmocka_unit_test(test_exit_codes),
 	};
 
