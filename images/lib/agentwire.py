@@ -3,7 +3,6 @@
 Frames are a 4-byte big-endian length and a msgpack map (schemas/c/wire.h, wire_frame.c).
 This is test tooling: it trusts nothing it reads but does not try to be fast.
 """
-import os
 import socket
 import struct
 import time
