@@ -4,7 +4,7 @@
 #  - its seccomp allowlist kills a syscall outside the list (unshare) with SIGSYS;
 #  - the jailed program has no capabilities, no_new_privs, a VM uid, a root holding only the binds;
 #  - a real job's QEMU runs as a VM uid with seccomp, in its own pid/mount/net/ipc/uts
-#    namespaces and its own cgroup, and the cgroup is gone after the job.
+#    namespaces and its own cgroup, and no cgroup of the worker's VMs is left once it stopped.
 source "$SRC_DIR/tests/lib/harness.sh"
 source "$SRC_DIR/tests/security/lib.sh"
 jail_expected || skip "needs root and $BUILD_DIR/bin/corral-jail"
@@ -50,7 +50,7 @@ harness_start
 corral run --id held --timeout 60 -- sleep 8 >/dev/null &
 job=$!
 wait_for 60 have_jailed_qemu
-q=$(jailed_qemu_pids | head -1)
+q=$(jailed_qemu_pids | sed -n 1p)
 st=/proc/$q/status
 note "QEMU $q: $(grep -E '^(Uid|CapEff|CapBnd|NoNewPrivs|Seccomp):' "$st" | tr '\n\t' '  ')"
 [ "$(awk '/^Uid:/{print $2}' "$st")" -ge 200000 ] || fail "QEMU uid"
@@ -62,14 +62,27 @@ for ns in pid mnt net ipc uts; do
 	[ "$(readlink /proc/$q/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ] ||
 		fail "QEMU shares the host $ns namespace"
 done
-cg=$(grep -E '(^|:)(memory|pids)?:/corral/' /proc/$q/cgroup | head -1 | sed 's/.*:\/corral\///')
-[ -n "$cg" ] || fail "QEMU is not in a corral/ cgroup: $(cat /proc/$q/cgroup)"
-note "cgroup corral/$cg"
+grep -qE ':/corral/vm-[0-9]+-[0-9]+$' /proc/$q/cgroup ||
+	fail "QEMU is not in a corral/vm-* cgroup: $(cat /proc/$q/cgroup)"
 # QEMU's root holds no host /etc, /home or run dirs other than its own.
 [ ! -e "/proc/$q/root/etc/passwd" ] || fail "QEMU sees /etc/passwd"
 [ ! -e "/proc/$q/root/home" ] || fail "QEMU sees /home"
 wait $job || fail "the job failed"
-wait_for 10 sh -c "! ls -d /sys/fs/cgroup/*/corral/$cg /sys/fs/cgroup/corral/$cg /sys/fs/cgroup/unified/corral/$cg 2>/dev/null | grep -q ."
 out=$(corral run -- sh -c 'echo next')
 assert_eq "next job" next "$out"
 assert_corrald_alive
+
+# Once corrald has stopped (every VM destroyed, pool ones included), none of its VMs' cgroups
+# remains.
+pid=$CORRALD_PID
+harness_stop_corrald 20
+[ "$CORRALD_STATUS" -eq 0 ] || fail "corrald exited with status $CORRALD_STATUS"
+cgroups_of() {
+	ls -d /sys/fs/cgroup/*/corral/vm-$1-* /sys/fs/cgroup/corral/vm-$1-* 2>/dev/null || true
+}
+no_cgroups_left() {
+	[ -z "$(cgroups_of "$pid")" ]
+}
+# the jailers remove them after their QEMU is reaped, a moment after corrald exits
+for ((i = 0; i < 100; i++)); do no_cgroups_left && break; sleep 0.1; done
+no_cgroups_left || fail "cgroups left behind: $(cgroups_of "$pid")"

@@ -28,7 +28,7 @@ note "pushed $N malformed entries"
 out=$(corral run --id ok1 -- sh -c 'echo alive')
 assert_eq "valid job among garbage" alive "$out"
 wait_for 120 sh -c "[ \"\$(redis-cli -s '$REDIS_SOCK' XLEN 'corral:{q}:dead')\" -ge $N ]"
-pending=$(rcli XPENDING "$Q" workers | head -1)
+pending=$(rcli XPENDING "$Q" workers | sed -n 1p)
 assert_eq "nothing pending" 0 "$pending"
 out=$(corral run --id ok2 -- sh -c 'echo still')
 assert_eq "after the flood" still "$out"

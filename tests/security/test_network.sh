@@ -49,7 +49,7 @@ if jail_expected; then
 	corral run --timeout 60 -- sleep 8 >/dev/null &
 	job=$!
 	wait_for 60 have_jailed_qemu
-	qpid=$(jailed_qemu_pids | head -1)
+	qpid=$(jailed_qemu_pids | sed -n 1p)
 	[ "$(readlink /proc/$qpid/ns/net)" != "$(readlink /proc/self/ns/net)" ] ||
 		fail "QEMU shares the host network namespace"
 	devs=$(nsenter -t "$qpid" -n cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')
