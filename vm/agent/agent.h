@@ -20,7 +20,7 @@
 #define AGENT_PORT_NAME "corral.agent"
 #define AGENT_MODULES_LIST "/lib/modules/corral.list"	/* in the initramfs, one file a line */
 #define AGENT_ROOT_DEV "/dev/vda"
-#define AGENT_DEV_WAIT_MS 10000		/* for /dev/vda and the port to appear */
+#define AGENT_DEV_WAIT_MS 20000		/* for /dev/vda and the port (slow on a busy TCG host) */
 #define AGENT_USER_HOME_DEFAULT "/"
 #define AGENT_PATH_DEFAULT "PATH=/usr/local/bin:/usr/bin:/bin"
 
