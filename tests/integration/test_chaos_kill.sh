@@ -5,7 +5,7 @@
 # stream as a new attempt, and no older attempt may write after a newer one was claimed
 # (tests/lib/chaos_check.py). Prints the numbers (jobs, kills, re-runs, wall time).
 source "$SRC_DIR/tests/lib/harness.sh"
-N=${CORRAL_CHAOS_JOBS:-24}
+N=${CORRAL_CHAOS_JOBS:-30}
 EVERY=${CORRAL_CHAOS_KILL_EVERY:-6}
 start_redis
 # cold boots only: three warm pools would triple the VMs on two shared cores

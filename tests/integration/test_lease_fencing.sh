@@ -11,7 +11,11 @@ start_worker w1 --lease 3
 corral submit --id long -- sh -c 'sleep 10; echo long-done' >/dev/null
 wait_for 120 corral result long
 assert_eq "long job state" succeeded "$(result_field long state)"
-assert_eq "long job attempt" 1 "$(result_field long attempt)"
+# never taken while its worker lives: a re-run only follows an infrastructure retry (a boot that
+# failed on an overloaded host), never a lost lease
+! grep -q 'ev=job.lease_lost job=long' "$T/w1.log" || fail "the long job lost its lease"
+assert_eq "long job re-runs" "$(grep -c 'ev=job.retry job=long' "$T/w1.log" || true)" \
+	"$(($(result_field long attempt) - 1))"
 start_worker w2 --lease 3	# started late on purpose: w1 had nobody to lose the job to
 
 # 2. fencing: w1 paused past its lease
