@@ -249,6 +249,37 @@ static void test_refusals(void **state)
 	assert_null(a.argv);
 }
 
+/* Templates and clones: guest RAM in a file (share on for the template, off for clones, commas
+ * escaped), -incoming defer only for clones; plain VMs have neither. */
+static void test_template_clone(void **state)
+{
+	struct qemu_argv_cfg c = base_cfg();
+	struct qemu_argv a = { 0 };
+	struct errmsg em = { "" };
+
+	assert_int_equal(qemu_argv_build(&c, &a, &em), 0);
+	assert_int_equal(find(&a, "-object"), -1);
+	assert_int_equal(find(&a, "-incoming"), -1);
+	qemu_argv_free(&a);
+
+	c.mem_path = "/snap/t,1/mem";
+	c.mem_share = true;
+	assert_int_equal(qemu_argv_build(&c, &a, &em), 0);
+	assert_string_equal(opt_value(&a, "-object"),
+			    "memory-backend-file,id=mem,size=256M,mem-path=/snap/t,,1/mem,share=on");
+	assert_string_equal(opt_value(&a, "-machine"), "memory-backend=mem");
+	assert_int_equal(find(&a, "-incoming"), -1);
+	qemu_argv_free(&a);
+
+	c.mem_share = false;
+	c.incoming_defer = true;
+	assert_int_equal(qemu_argv_build(&c, &a, &em), 0);
+	assert_string_equal(opt_value(&a, "-object"),
+			    "memory-backend-file,id=mem,size=256M,mem-path=/snap/t,,1/mem,share=off");
+	assert_string_equal(opt_value(&a, "-incoming"), "defer");
+	qemu_argv_free(&a);
+}
+
 static void test_join(void **state)
 {
 	struct qemu_argv_cfg c = base_cfg();
@@ -272,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_full_argv),   cmocka_unit_test(test_kvm_and_options),
 		cmocka_unit_test(test_comma_escaping), cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_refusals),    cmocka_unit_test(test_join),
+		cmocka_unit_test(test_template_clone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
