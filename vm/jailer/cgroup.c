@@ -6,6 +6,7 @@
  * removed by the supervisor after the child is reaped. It must not touch any group outside
  * corral/: names are checked to be a single plain path component.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,6 +21,7 @@
 
 #define CG_ROOT "/sys/fs/cgroup"
 #define CG_RMDIR_TRIES 100		/* x 10 ms: a group is busy briefly after its last exit */
+#define CG_STALE_S 120			/* an empty vm-* group this old was leaked: remove it */
 
 static int write_file(const char *dir, const char *file, const char *val, char *detail)
 {
@@ -86,6 +88,30 @@ static int mkdir_one(const char *path, char *detail)
 	return 0;
 }
 
+/* A supervisor killed with SIGKILL (a test harness killing everything that mentions QEMU, an
+ * OOM kill) cannot remove its group. The next jailer removes empty vm-* groups older than
+ * CG_STALE_S under corral/: a live VM's group is never empty, and a fresh group is joined within
+ * milliseconds of its creation. rmdir of a non-empty group fails harmlessly (EBUSY). */
+static void sweep_stale(const char *corral)
+{
+	DIR *d = opendir(corral);
+	struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "vm-", 3) != 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || now - st.st_mtime < CG_STALE_S)
+			continue;
+		(void)unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
 /* Which v2 mount holds the memory controller, or NULL. */
 static const char *v2_root(void)
 {
@@ -127,6 +153,7 @@ static int create_v2(struct jail *j, const char *root, char *detail)
 	    (r = write_file(corral, "cgroup.subtree_control", "+memory +pids +cpu", detail)) < 0)
 		return r;
 	corral_weight(corral, true);
+	sweep_stale(corral);
 	snprintf(j->cg_dirs[0], sizeof(j->cg_dirs[0]), "%s/%s", corral, j->cgroup);
 	if ((r = mkdir_one(j->cg_dirs[0], detail)) < 0)
 		return r;
@@ -168,6 +195,7 @@ static int create_v1(struct jail *j, char *detail)
 			return r;
 		if (i == 2)
 			corral_weight(corral, false);
+		sweep_stale(corral);
 		snprintf(dir, sizeof(j->cg_dirs[0]), "%s/%s", corral, j->cgroup);
 		if ((r = mkdir_one(dir, detail)) < 0)
 			return r;
