@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <ev.h>
+#include <hiredis/hiredis.h>
 
 #include "claim.h"
 #include "deadletter.h"
@@ -273,6 +274,17 @@ static void blocking_up(struct rconn *rc, void *ud)
 
 static void on_registry(struct ev_loop *loop, ev_timer *t, int revents);
 
+/* Either connection may be the one that (re)creates the group after Redis lost it; both log the
+ * same event so operators (and test_redis_restart) see it whichever wins the race. */
+static void on_cmd_group(struct rconn *rc, struct redisReply *reply, void *priv)
+{
+	struct worker *w = priv;
+
+	(void)rc;
+	if (reply && reply->type != REDIS_REPLY_ERROR)
+		log_info("claim.group_created", "stream=%s group=%s", w->k.jobs, REDIS_KEYS_GROUP);
+}
+
 static void cmd_up(struct rconn *rc, void *ud)
 {
 	struct worker *w = ud;
@@ -289,7 +301,7 @@ static void cmd_up(struct rconn *rc, void *ud)
 
 		for (int i = 0; i < 6; i++)
 			lens[i] = strlen(argv[i]);
-		(void)rconn_argv(rc, NULL, NULL, 6, argv, lens);
+		(void)rconn_argv(rc, on_cmd_group, w, 6, argv, lens);
 	}
 	/* renew first: the reaper runs after these on this connection, so it cannot take our own
 	 * running jobs even when Redis was away longer than the lease */
