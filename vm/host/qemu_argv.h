@@ -21,7 +21,9 @@
 #define QEMU_VCPUS_MAX 64u
 /* The TCG translation cache in MiB (QEMU 7.2 default: 1 GiB). Measurements in qemu_argv.c. */
 #define QEMU_TCG_TB_MIB 128u
-#define QEMU_KERNEL_CMDLINE "console=ttyS0 quiet panic=-1 reboot=t"
+/* cryptomgr.notests: the crypto self-tests are the guest kernel's most expensive init step under
+ * TCG (236 ms); skipping them cut the median guest start from 1880 to 1550 ms (images/README.md). */
+#define QEMU_KERNEL_CMDLINE "console=ttyS0 quiet panic=-1 reboot=t cryptomgr.notests"
 
 struct vm_paths {
 	char dir[PATH_MAX];

@@ -104,7 +104,7 @@ static void test_full_argv(void **state)
 		"-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
 		"-kernel", "/img/vmlinux",
 		"-initrd", "/img/initramfs.cpio.gz",
-		"-append", "console=ttyS0 quiet panic=-1 reboot=t",
+		"-append", "console=ttyS0 quiet panic=-1 reboot=t cryptomgr.notests",
 		"-drive", "id=root,file=/img/base.ext4,format=raw,if=none,readonly=on",
 		"-device", "virtio-blk-device,drive=root",
 		"-chardev", "file,id=console,path=/run/corral/vm-4121-7/console.log",
@@ -145,7 +145,7 @@ static void test_kvm_and_options(void **state)
 	assert_string_equal(opt_value(&a, "-smp"), "2");
 	assert_int_equal(find(&a, "-sandbox"), -1);
 	assert_string_equal(opt_value(&a, "-append"),
-			    "console=ttyS0 quiet panic=-1 reboot=t loglevel=7 rdinit=/init");
+			    "console=ttyS0 quiet panic=-1 reboot=t cryptomgr.notests loglevel=7 rdinit=/init");
 	qemu_argv_free(&a);
 
 	c = base_cfg();
@@ -153,7 +153,7 @@ static void test_kvm_and_options(void **state)
 	c.append_extra = "loglevel=7";
 	assert_int_equal(qemu_argv_build(&c, &a, &em), 0);
 	assert_string_equal(opt_value(&a, "-append"),
-			    "console=ttyS0 quiet panic=-1 reboot=t tsc_early_khz=2299919 loglevel=7");
+			    "console=ttyS0 quiet panic=-1 reboot=t cryptomgr.notests tsc_early_khz=2299919 loglevel=7");
 	qemu_argv_free(&a);
 
 	c = base_cfg();
