@@ -17,8 +17,8 @@
 static void usage(void)
 {
 	printf("Usage: corral workers [OPTIONS]\n"
-	       "Lists live workers: id, host, version, capacity, running jobs, pool state,\n"
-	       "lease, seconds since the last heartbeat.\n\n" CLI_COMMON_USAGE);
+	       "Lists live workers: id, host, version, capacity, running jobs, accelerator,\n"
+	       "lease, seconds since the last heartbeat, warm pool state.\n\n" CLI_COMMON_USAGE);
 }
 
 static const char *field(const redisReply *h, const char *name)
@@ -66,8 +66,8 @@ int cmd_workers(int argc, char **argv)
 		cli_err_reply(&cli, ctx, ids, "ZRANGE");
 		goto out;
 	}
-	printf("%-24s %-16s %-10s %8s %8s %-10s %6s %6s\n", "ID", "HOST", "VERSION", "CAPACITY",
-	       "RUNNING", "POOL", "LEASE", "SEEN");
+	printf("%-24s %-16s %-10s %8s %8s %-9s %6s %6s  %s\n", "ID", "HOST", "VERSION", "CAPACITY",
+	       "RUNNING", "ACCEL", "LEASE", "SEEN", "POOL");
 	for (size_t i = 0; i < ids->elements; i++) {
 		redisReply *h;
 		unsigned long long seen;
@@ -84,10 +84,12 @@ int cmd_workers(int argc, char **argv)
 		}
 		if (h->elements > 0) {
 			seen = strtoull(field(h, "seen_ms"), NULL, 10);
-			printf("%-24s %-16s %-10s %8s %8s %-10s %5ss %5llus\n", field(h, "id"),
-			       field(h, "host"), field(h, "version"), field(h, "capacity"),
-			       field(h, "running"), field(h, "pool"), field(h, "lease_s"),
-			       seen && time_now_ms() > seen ? (time_now_ms() - seen) / 1000 : 0ull);
+			printf("%-24s %-16s %-10s %8s %8s accel=%-3s %5ss %5llus  %s\n",
+			       field(h, "id"), field(h, "host"), field(h, "version"),
+			       field(h, "capacity"), field(h, "running"), field(h, "accel"),
+			       field(h, "lease_s"),
+			       seen && time_now_ms() > seen ? (time_now_ms() - seen) / 1000 : 0ull,
+			       field(h, "pool"));
 			live++;
 		}
 		freeReplyObject(h);

@@ -27,7 +27,8 @@
 enum { OPT_PREFIX = 256, OPT_QUEUE, OPT_RESULT_TTL, OPT_LOG_LEVEL, OPT_DRAIN, OPT_ACCEL, OPT_LEASE,
        OPT_PRUNE };
 
-enum { OPT_JAIL = 400 };
+enum { OPT_JAIL = 400, OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_WARMUP, OPT_POOL_IDLE, OPT_NO_POOL,
+       OPT_METRICS_PORT };
 
 static const struct option options[] = {
 	{ "jail", required_argument, NULL, OPT_JAIL },
@@ -44,6 +45,12 @@ static const struct option options[] = {
 	{ "lease", required_argument, NULL, OPT_LEASE },
 	{ "prune-idle", required_argument, NULL, OPT_PRUNE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "pool-min", required_argument, NULL, OPT_POOL_MIN },
+	{ "pool-max", required_argument, NULL, OPT_POOL_MAX },
+	{ "pool-warmup", required_argument, NULL, OPT_POOL_WARMUP },
+	{ "pool-idle-ms", required_argument, NULL, OPT_POOL_IDLE },
+	{ "no-pool", no_argument, NULL, OPT_NO_POOL },
+	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -71,11 +78,20 @@ void config_usage(FILE *f)
 		"  --prune-idle S        delete consumers idle this long with nothing pending\n"
 		"                        (default %u)\n"
 		"  --log-level L         debug|info|warn|error ($CORRAL_LOG_LEVEL; default info)\n"
+		"  --pool-min N          warm VMs kept ready, 0..%u (default %u)\n"
+		"  --pool-max N          most warm VMs, 1..%u (default %u)\n"
+		"  --pool-warmup CMD     shell command run in the pool's template VM before it\n"
+		"                        is snapshotted (\"\" = none; default: python3 -c pass)\n"
+		"  --pool-idle-ms N      a ready VM idle this long shrinks the pool toward min\n"
+		"                        (0 = 30000, the default)\n"
+		"  --no-pool             no warm pool: every job boots a VM cold\n"
+		"  --metrics-port N      Prometheus metrics on 127.0.0.1:N (default 0 = off)\n"
 		"  --help, --version\n",
 		CORRAL_DEFAULT_REDIS, CORRAL_DEFAULT_IMAGES, CORRAL_DEFAULT_RUN_DIR,
 		CONFIG_CONCURRENCY_MAX, REDIS_KEYS_DEFAULT_PREFIX, REDIS_KEYS_DEFAULT_QUEUE,
 		CONFIG_RESULT_TTL_DEFAULT, CONFIG_DRAIN_DEFAULT_S, CONFIG_LEASE_DEFAULT_S,
-		CONFIG_PRUNE_DEFAULT_S);
+		CONFIG_PRUNE_DEFAULT_S, CONFIG_POOL_MAX, CONFIG_POOL_MIN_DEFAULT, CONFIG_POOL_MAX,
+		CONFIG_POOL_MAX_DEFAULT);
 }
 
 static int parse_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
@@ -174,6 +190,8 @@ static void set_defaults(struct config *cfg)
 	cfg->lease_s = CONFIG_LEASE_DEFAULT_S;
 	cfg->prune_s = CONFIG_PRUNE_DEFAULT_S;
 	cfg->log_level = LOG_INFO;
+	cfg->pool_min = CONFIG_POOL_MIN_DEFAULT;
+	cfg->pool_max = CONFIG_POOL_MAX_DEFAULT;
 	env = getenv("CORRAL_LOG_LEVEL");
 	if (env)
 		(void)parse_level(env, &cfg->log_level);
@@ -225,6 +243,27 @@ static int parse_one(int opt, const char *arg, struct config *cfg, const char **
 			return errmsg_set(reterr, -EINVAL,
 					  "--log-level: expected debug, info, warn or error");
 		return 0;
+	case OPT_POOL_MIN:
+		return parse_uint("pool-min", arg, 0, CONFIG_POOL_MAX, &cfg->pool_min, reterr);
+	case OPT_POOL_MAX:
+		return parse_uint("pool-max", arg, 1, CONFIG_POOL_MAX, &cfg->pool_max, reterr);
+	case OPT_POOL_IDLE:
+		return parse_uint("pool-idle-ms", arg, 0, CONFIG_POOL_IDLE_MAX_MS, &cfg->pool_idle_ms,
+				  reterr);
+	case OPT_POOL_WARMUP:
+		/* "" is allowed (no warm-up), so not copy_str() */
+		if (strlen(arg) > CONFIG_POOL_WARMUP_MAX)
+			return errmsg_set(reterr, -EINVAL, "--pool-warmup: longer than %d bytes",
+					  CONFIG_POOL_WARMUP_MAX);
+		memcpy(cfg->pool_warmup, arg, strlen(arg) + 1);
+		cfg->pool_warmup_set = true;
+		return 0;
+	case OPT_NO_POOL:
+		cfg->pool_off = true;
+		return 0;
+	case OPT_METRICS_PORT:
+		return parse_uint("metrics-port", arg, 0, CONFIG_METRICS_PORT_MAX, &cfg->metrics_port,
+				  reterr);
 	default:
 		return -EINVAL;
 	}
@@ -259,6 +298,9 @@ int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reter
 	if (optind < argc)
 		return errmsg_set(reterr, -EINVAL, "unexpected argument '%.64s' (see --help)",
 				  argv[optind]);
+	if (cfg->pool_min > cfg->pool_max)
+		return errmsg_set(reterr, -EINVAL, "--pool-min %u is above --pool-max %u",
+				  cfg->pool_min, cfg->pool_max);
 	r = redis_addr_resolve(redis_flag, &cfg->redis, reterr);
 	if (r < 0)
 		return r;

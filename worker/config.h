@@ -5,6 +5,7 @@
 #ifndef CORRALD_CONFIG_H
 #define CORRALD_CONFIG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "errmsg.h"
@@ -22,6 +23,12 @@
 #define CONFIG_LEASE_MAX_S 3600u
 #define CONFIG_PRUNE_DEFAULT_S 3600u
 #define CONFIG_PRUNE_MAX_S (30u * 86400u)
+#define CONFIG_POOL_MAX 256u		/* = VM_POOL_MAX (vm.h), checked in wpool.c */
+#define CONFIG_POOL_MIN_DEFAULT 1u
+#define CONFIG_POOL_MAX_DEFAULT 4u
+#define CONFIG_POOL_IDLE_MAX_MS 86400000u	/* 0: vm_pool's default (30 s) */
+#define CONFIG_POOL_WARMUP_MAX 1023	/* bytes of --pool-warmup's shell command */
+#define CONFIG_METRICS_PORT_MAX 65535u
 
 struct config {
 	struct redis_addr redis;
@@ -39,6 +46,13 @@ struct config {
 	unsigned lease_s;		/* a claimed entry's lease, renewed every lease_s / 3 */
 	unsigned prune_s;		/* consumers idle this long with nothing pending are deleted */
 	enum log_level log_level;
+	/* warm VM pool (wpool.c) */
+	unsigned pool_min, pool_max;	/* min <= max, max >= 1 */
+	unsigned pool_idle_ms;
+	bool pool_off;			/* --no-pool: cold boots only */
+	bool pool_warmup_set;		/* unset: `python3 -c pass`; "" = no warm-up */
+	char pool_warmup[CONFIG_POOL_WARMUP_MAX + 1];
+	unsigned metrics_port;		/* Prometheus text on 127.0.0.1; 0 = off */
 };
 
 #define CONFIG_HELP 1

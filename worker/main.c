@@ -66,11 +66,6 @@ int main(int argc, char **argv)
 	int r;
 
 	log_init("corrald");
-	r = wpool_args(&argc, argv, &err);	/* --pool-*, --metrics-port (wpool.h) */
-	if (r < 0) {
-		fprintf(stderr, "corrald: %s\n", err.msg);
-		return 2;
-	}
 	r = config_parse(argc, argv, &cfg, &err);
 	if (r == CONFIG_HELP) {
 		config_usage(stdout);
@@ -107,7 +102,7 @@ int main(int argc, char **argv)
 		log_error("worker.vm_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
 		return 1;
 	}
-	r = wpool_init(loop, rt, &err);
+	r = wpool_init(loop, rt, &cfg, &err);
 	if (r < 0) {
 		log_error("worker.pool_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
 		vm_runtime_free(rt);

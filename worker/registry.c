@@ -72,7 +72,8 @@ int registry_publish(struct rconn *rc, const struct redis_keys *k, const struct 
 	char key[REDIS_KEYS_NAME_MAX], set[REDIS_KEYS_NAME_MAX], cap[16], run[16], lease[16];
 	char started[24], seen[24], ttl[16], old[24];
 	const char *hset[] = { "HSET", key, "id", r->id, "host", r->host, "version", r->version,
-			       "capacity", cap, "running", run, "pool", r->pool, "lease_s", lease,
+			       "capacity", cap, "running", run, "pool", r->pool, "accel", r->accel,
+			       "lease_s", lease,
 			       "started_ms", started, "seen_ms", seen };
 	const char *pexp[] = { "PEXPIRE", key, ttl };
 	const char *zadd[] = { "ZADD", set, seen, r->id };
@@ -90,7 +91,7 @@ int registry_publish(struct rconn *rc, const struct redis_keys *k, const struct 
 	snprintf(old, sizeof(old), "(%llu",
 		 (unsigned long long)(r->seen_ms > REGISTRY_FORGET_MS ? r->seen_ms - REGISTRY_FORGET_MS
 								      : 0));
-	rr = send(rc, 20, hset);
+	rr = send(rc, (int)(sizeof(hset) / sizeof(hset[0])), hset);
 	if (rr == 0)
 		rr = send(rc, 3, pexp);
 	if (rr == 0)

@@ -1,6 +1,7 @@
 /*
  * registry: the worker registry and consumer hygiene. Each worker keeps a hash
- * `<base>worker:<id>` (id, host, version, capacity, running, pool, lease_s, started_ms, seen_ms)
+ * `<base>worker:<id>` (id, host, version, capacity, running, pool, accel, lease_s, started_ms,
+ * seen_ms)
  * alive with a TTL of three publish periods and its id in the sorted set `<base>workers` (score:
  * last seen, ms), which `corral workers` reads. A script deletes consumers of the group that
  * have been idle for prune_ms with nothing pending (deleting one with pending entries would make
@@ -20,7 +21,8 @@ struct registry_record {
 	const char *version;
 	unsigned capacity;
 	unsigned running;
-	const char *pool;		/* pool state, "cold" without a warm pool */
+	const char *pool;		/* wpool_state(), "draining " before it once draining */
+	const char *accel;		/* "kvm" | "tcg" */
 	unsigned lease_s;
 	uint64_t started_ms;
 	uint64_t seen_ms;

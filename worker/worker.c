@@ -24,6 +24,7 @@
 #include "redis_conn.h"
 #include "result.h"
 #include "registry.h"
+#include "wpool.h"
 #include "lease.h"
 #include "output.h"
 #include "util.h"
@@ -213,13 +214,15 @@ static void on_reaper(struct ev_loop *loop, ev_timer *t, int revents)
 static void on_registry(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct worker *w = t->data;
+	char pool[WPOOL_STATE_MAX + sizeof("draining ")];
 	struct registry_record rec = {
 		.id = w->cfg->id,
 		.host = w->host,
 		.version = CORRAL_VERSION,
 		.capacity = w->cfg->concurrency,
 		.running = w->njobs,
-		.pool = w->draining ? "draining" : "cold",
+		.pool = pool,
+		.accel = w->env.accel,
 		.lease_s = w->cfg->lease_s,
 		.started_ms = w->started_ms,
 		.seen_ms = time_now_ms(),
@@ -230,6 +233,8 @@ static void on_registry(struct ev_loop *loop, ev_timer *t, int revents)
 	(void)revents;
 	if (!rconn_is_up(w->cmd))
 		return;
+	strcpy(pool, w->draining ? "draining " : "");
+	wpool_state(pool + strlen(pool), WPOOL_STATE_MAX);
 	(void)registry_publish(w->cmd, &w->k, &rec);
 	if (w->registry_ticks++ % WORKER_PRUNE_EVERY == 0)
 		(void)registry_prune(w->cmd, &w->k, w->cfg->id, (uint64_t)w->cfg->prune_s * 1000u);

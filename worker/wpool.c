@@ -14,6 +14,8 @@
 #include "log.h"
 #include "util.h"
 
+_Static_assert(CONFIG_POOL_MAX == VM_POOL_MAX, "config.h's CONFIG_POOL_MAX must match vm.h");
+
 #define WPOOL_BUCKETS 10
 
 static const unsigned wpool_bounds_ms[WPOOL_BUCKETS] = { 5,   10,   25,   50,   100,
@@ -29,14 +31,10 @@ static struct {
 	struct vm_runtime *rt;
 	struct vm_pool *pool;
 	struct metrics *metrics;
-	unsigned min, max, port, idle_ms;
-	bool off;
-	char warmup_cmd[1024];
-	bool warmup_set;
 	uint64_t warm, cold;
 	struct hist acquire;	/* wpool_vm_start → VM handed out (warm) */
 	struct hist clone;	/* pool VM ready (clone restore), from the pool's stats */
-} wp = { .min = 1, .max = 4 };
+} wp;
 
 static void hist_add(struct hist *h, uint64_t ms)
 {
@@ -47,63 +45,6 @@ static void hist_add(struct hist *h, uint64_t ms)
 	h->b[i]++;
 	h->count++;
 	h->sum_ms += ms;
-}
-
-static int num(const char *flag, const char *s, unsigned max, unsigned *out, struct errmsg *e)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = s ? strtoul(s, &end, 10) : 0;
-	if (!s || errno || end == s || *end || v > max)
-		return errmsg_set(e, -EINVAL, "%s: expected a number up to %u", flag, max);
-	*out = (unsigned)v;
-	return 0;
-}
-
-int wpool_args(int *argc, char **argv, struct errmsg *reterr)
-{
-	int i = 1, o = 1, r = 0;
-
-	while (i < *argc) {
-		const char *a = argv[i], *v = i + 1 < *argc ? argv[i + 1] : NULL;
-
-		if (strcmp(a, "--") == 0)
-			break;
-		if (strcmp(a, "--pool-min") == 0)
-			r = num(a, v, VM_POOL_MAX, &wp.min, reterr);
-		else if (strcmp(a, "--pool-max") == 0)
-			r = num(a, v, VM_POOL_MAX, &wp.max, reterr);
-		else if (strcmp(a, "--pool-idle-ms") == 0)
-			r = num(a, v, 86400000u, &wp.idle_ms, reterr);
-		else if (strcmp(a, "--metrics-port") == 0)
-			r = num(a, v, WPOOL_METRICS_PORT_MAX, &wp.port, reterr);
-		else if (strcmp(a, "--pool-warmup") == 0) {
-			if (!v || strlen(v) >= sizeof(wp.warmup_cmd))
-				return errmsg_set(reterr, -EINVAL, "--pool-warmup: missing or too long");
-			snprintf(wp.warmup_cmd, sizeof(wp.warmup_cmd), "%s", v);
-			wp.warmup_set = true;
-		} else if (strcmp(a, "--no-pool") == 0) {
-			wp.off = true;
-			i++;
-			continue;
-		} else {
-			argv[o++] = argv[i++];
-			continue;
-		}
-		if (r < 0)
-			return r;
-		i += 2;
-	}
-	while (i < *argc)
-		argv[o++] = argv[i++];
-	argv[o] = NULL;
-	*argc = o;
-	if (wp.max == 0 || wp.min > wp.max)
-		return errmsg_set(reterr, -EINVAL, "--pool-min %u / --pool-max %u: need min <= max, "
-				  "max >= 1", wp.min, wp.max);
-	return 0;
 }
 
 static size_t put_hist(char *out, size_t n, const char *name, const char *help,
@@ -182,37 +123,52 @@ static size_t render(char *out, size_t n)
 	return o < n ? o : n;
 }
 
-int wpool_init(struct ev_loop *loop, struct vm_runtime *rt, struct errmsg *reterr)
+int wpool_init(struct ev_loop *loop, struct vm_runtime *rt, const struct config *cfg,
+	       struct errmsg *reterr)
 {
 	static char *warmup[] = { "/bin/sh", "-c", NULL, NULL };
 	static char *warmup_default[] = { "python3", "-c", "pass", NULL };
-	struct vm_pool_cfg pc = { .tpl = { .name = "default" }, .min = wp.min, .max = wp.max,
-				  .idle_ms = wp.idle_ms };
+	struct vm_pool_cfg pc = { .tpl = { .name = "default" }, .min = cfg->pool_min,
+				  .max = cfg->pool_max, .idle_ms = cfg->pool_idle_ms };
 	int r;
 
 	wp.loop = loop;
 	wp.rt = rt;
-	if (wp.warmup_set) {
-		warmup[2] = wp.warmup_cmd;
-		pc.tpl.warmup = wp.warmup_cmd[0] ? (const char *const *)warmup : NULL;
+	if (cfg->pool_warmup_set) {
+		warmup[2] = (char *)cfg->pool_warmup;
+		pc.tpl.warmup = cfg->pool_warmup[0] ? (const char *const *)warmup : NULL;
 	} else {
 		pc.tpl.warmup = (const char *const *)warmup_default;
 	}
-	if (!wp.off) {
+	if (!cfg->pool_off) {
 		r = vm_pool_new(rt, &pc, &wp.pool, reterr);
 		if (r < 0)
 			return r;
-		log_info("pool.started", "template=default min=%u max=%u warmup=%s", wp.min, wp.max,
-			 wp.warmup_set ? (wp.warmup_cmd[0] ? "custom" : "none") : "python3");
+		log_info("pool.started", "template=default min=%u max=%u warmup=%s", cfg->pool_min,
+			 cfg->pool_max,
+			 cfg->pool_warmup_set ? (cfg->pool_warmup[0] ? "custom" : "none") : "python3");
 	}
-	if (wp.port) {
-		r = metrics_new(loop, wp.port, render, &wp.metrics, reterr);
+	if (cfg->metrics_port) {
+		r = metrics_new(loop, cfg->metrics_port, render, &wp.metrics, reterr);
 		if (r < 0) {
 			wp.pool = vm_pool_free(wp.pool);
 			return r;
 		}
 	}
 	return 0;
+}
+
+void wpool_state(char *out, size_t n)
+{
+	struct vm_pool_stats st = { 0 };
+
+	if (!wp.pool) {
+		snprintf(out, n, "off");
+		return;
+	}
+	vm_pool_get_stats(wp.pool, &st);
+	snprintf(out, n, "ready=%u starting=%u target=%u min=%u max=%u", st.ready, st.starting,
+		 st.target, st.min, st.max);
 }
 
 void wpool_fini(void)

@@ -1,28 +1,30 @@
 /*
  * wpool: corrald's warm VM pool (vm/host's vm_pool) and its metrics endpoint. One pool, the
  * "default" template (base image, the runtime's memory and vCPUs, warm-up `python3 -c pass`).
- * Its flags are taken out of argv before config_parse() sees them, so config.c stays untouched
- * while another change edits it (fold them into config.c later):
- *   --pool-min N (default 1), --pool-max N (default 4), --pool-warmup CMD ("" = none),
- *   --pool-idle-ms N (a ready VM idle this long shrinks the pool toward min; default 30000),
- *   --no-pool (cold boots only), --metrics-port N (Prometheus text on 127.0.0.1; 0 = off).
+ * Its settings come from config.c (--pool-min, --pool-max, --pool-warmup, --pool-idle-ms,
+ * --no-pool, --metrics-port; see `corrald --help`).
  * It must not know about jobs beyond handing out a VM at the acquire site.
  */
 #ifndef CORRALD_WPOOL_H
 #define CORRALD_WPOOL_H
 
+#include <stddef.h>
+
+#include "config.h"
 #include "errmsg.h"
 #include "vm.h"
 
 struct ev_loop;
 
-#define WPOOL_METRICS_PORT_MAX 65535u
+#define WPOOL_STATE_MAX 96
 
-/* Removes the flags above from argv (argc updated). 0 or -EINVAL with reterr. */
-int wpool_args(int *argc, char **argv, struct errmsg *reterr);
 /* Starts the pool (template build in the background) and the metrics listener. */
-int wpool_init(struct ev_loop *loop, struct vm_runtime *rt, struct errmsg *reterr);
+int wpool_init(struct ev_loop *loop, struct vm_runtime *rt, const struct config *cfg,
+	       struct errmsg *reterr);
 void wpool_fini(void);
+/* The pool's state for the worker registry, e.g. "ready=2 starting=1 target=2 min=1 max=4",
+ * or "off" (--no-pool or before wpool_init). Always NUL-terminates out. */
+void wpool_state(char *out, size_t n);
 /* The acquire site: a warm VM from the pool, its ready() posted to the loop; when the pool is
  * empty (or off) a cold boot, logged ev=pool.miss fallback=boot. Same contract as vm_start(). */
 int wpool_vm_start(struct vm_runtime *rt, const struct vm_events *ev, void *ud, struct vm **ret,

@@ -1,8 +1,9 @@
 # Idempotency keys, the worker registry and the queue view. A resubmission with the same
 # idempotency key returns the first job's id and adds no entry; after the key's TTL a new job is
-# queued. `corral workers` lists the live worker with its capacity; its record expires once the
-# worker is gone. `corral queue` shows depth, pending, lag and dead letters. Consumers that died
-# with nothing pending are pruned; one with a pending entry never is.
+# queued. `corral workers` lists the live worker with its capacity, accelerator and pool state
+# (`off`: the harness passes --no-pool); its record expires once the worker is gone. `corral
+# queue` shows depth, pending, lag and dead letters. Consumers that died with nothing pending are
+# pruned; one with a pending entry never is.
 source "$SRC_DIR/tests/lib/harness.sh"
 start_redis
 rcli XGROUP CREATE 'corral:{q}:jobs' workers 0 MKSTREAM >/dev/null
@@ -48,6 +49,11 @@ wait_for 60 corral result "$d"
 w=$(corral workers)
 assert_contains "workers list" "$w" "w1"
 assert_contains "live count" "$w" "1 live worker"
+acc=$(rcli HGET 'corral:{q}:worker:w1' accel)
+case "$acc" in kvm | tcg) ;; *) fail "registry accel field: '$acc'" ;; esac
+case "${CORRAL_TEST_ACCEL:-auto}" in kvm | tcg) assert_eq "registry accel" "$CORRAL_TEST_ACCEL" "$acc" ;; esac
+assert_contains "workers accel" "$w" "accel=$acc"
+echo "$w" | grep -Eq '^w1 .* off$' || fail "workers: pool state not 'off' (--no-pool) in: $w"
 grep -q 'ev=reaper.takeover .*prev=ghost-busy' "$T/w1.log" || fail "no takeover from ghost-busy"
 q=$(corral queue)
 assert_contains "pending" "$q" "pending    0"

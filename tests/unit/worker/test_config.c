@@ -1,5 +1,5 @@
 /*
- * Unit tests for worker/config.c (corrald's flags and defaults) and lib/redis_keys.c (the key
+ * Unit tests for worker/config.c (corrald's flags and defaults, the warm pool's included) and lib/redis_keys.c (the key
  * names both corrald and corral use).
  */
 #include <errno.h>
@@ -50,6 +50,12 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.queue, "q");
 	assert_int_equal(cfg.result_ttl_s, 86400);
 	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(cfg.pool_min, 1);
+	assert_int_equal(cfg.pool_max, 4);
+	assert_int_equal(cfg.pool_idle_ms, 0);
+	assert_false(cfg.pool_off);
+	assert_false(cfg.pool_warmup_set);
+	assert_int_equal(cfg.metrics_port, 0);
 	setup(NULL);
 }
 
@@ -116,6 +122,68 @@ static void test_errors(void **state)
 	assert_int_equal(PARSE(&cfg, &err, "--version"), CONFIG_VERSION);
 }
 
+static void test_pool_flags(void **state)
+{
+	static struct config cfg;
+	static char long_cmd[CONFIG_POOL_WARMUP_MAX + 2];
+	struct errmsg err = { "" };
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--pool-min", "2", "--pool-max", "5", "--pool-idle-ms",
+			       "3000", "--pool-warmup", "true", "--metrics-port", "9464"),
+			 0);
+	assert_int_equal(cfg.pool_min, 2);
+	assert_int_equal(cfg.pool_max, 5);
+	assert_int_equal(cfg.pool_idle_ms, 3000);
+	assert_true(cfg.pool_warmup_set);
+	assert_string_equal(cfg.pool_warmup, "true");
+	assert_int_equal(cfg.metrics_port, 9464);
+	assert_false(cfg.pool_off);
+	/* edges: min 0, max VM_POOL_MAX, empty warm-up (none), --no-pool, --flag=value */
+	assert_int_equal(PARSE(&cfg, &err, "--pool-min=0", "--pool-max", "256", "--pool-warmup", "",
+			       "--no-pool", "--metrics-port", "65535"),
+			 0);
+	assert_int_equal(cfg.pool_min, 0);
+	assert_int_equal(cfg.pool_max, 256);
+	assert_true(cfg.pool_warmup_set);
+	assert_string_equal(cfg.pool_warmup, "");
+	assert_true(cfg.pool_off);
+	assert_int_equal(cfg.metrics_port, 65535);
+	/* min == max is fine; min above the default max needs --pool-max */
+	assert_int_equal(PARSE(&cfg, &err, "--pool-min", "4", "--pool-max", "4"), 0);
+
+	assert_int_equal(PARSE(&cfg, &err, "--pool-min", "257"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--pool-min"));
+	assert_non_null(strstr(err.msg, "out of range"));
+	assert_int_equal(PARSE(&cfg, &err, "--pool-max", "0"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--pool-max"));
+	assert_int_equal(PARSE(&cfg, &err, "--pool-min", "5"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--pool-min 5 is above --pool-max 4"));
+	assert_int_equal(PARSE(&cfg, &err, "--pool-max", "2", "--pool-min", "3"), -EINVAL);
+	assert_non_null(strstr(err.msg, "above --pool-max"));
+	assert_int_equal(PARSE(&cfg, &err, "--pool-idle-ms", "86400001"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--pool-idle-ms"));
+	assert_int_equal(PARSE(&cfg, &err, "--pool-idle-ms", "1s"), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a whole number"));
+	assert_int_equal(PARSE(&cfg, &err, "--metrics-port", "65536"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--metrics-port"));
+	assert_int_equal(PARSE(&cfg, &err, "--metrics-port", "-1"), -EINVAL);
+	memset(long_cmd, 'x', sizeof(long_cmd) - 1);
+	assert_int_equal(PARSE(&cfg, &err, "--pool-warmup", long_cmd), -EINVAL);
+	assert_non_null(strstr(err.msg, "--pool-warmup"));
+	long_cmd[CONFIG_POOL_WARMUP_MAX] = '\0';	/* exactly the maximum */
+	assert_int_equal(PARSE(&cfg, &err, "--pool-warmup", long_cmd), 0);
+	assert_int_equal(strlen(cfg.pool_warmup), CONFIG_POOL_WARMUP_MAX);
+	assert_int_equal(PARSE(&cfg, &err, "--no-pool=1"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "--pool-min"), -EINVAL);
+	assert_non_null(strstr(err.msg, "needs a value"));
+	/* a later parse starts from the defaults again */
+	assert_int_equal(PARSE(&cfg, &err, "--concurrency", "1"), 0);
+	assert_false(cfg.pool_off);
+	assert_false(cfg.pool_warmup_set);
+	assert_int_equal(cfg.pool_max, 4);
+}
+
 static void test_keys(void **state)
 {
 	struct redis_keys k;
@@ -148,6 +216,7 @@ int main(void)
 		cmocka_unit_test_setup(test_defaults, setup),
 		cmocka_unit_test_setup(test_flags, setup),
 		cmocka_unit_test_setup(test_errors, setup),
+		cmocka_unit_test_setup(test_pool_flags, setup),
 		cmocka_unit_test(test_keys),
 	};
 
