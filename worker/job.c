@@ -212,9 +212,16 @@ static void on_final(enum result_outcome o, void *priv)
 
 static void send_final(struct job *j)
 {
-	struct job_ticket *t = ticket_new(j);
+	struct job_ticket *t;
 	int r;
 
+	/* output held back during a Redis outage goes first, on the same connection, so readers
+	 * see it before the final event */
+	if (j->out_ready && output_flush(&j->out) < 0) {
+		retry_later(j, RETRY_FINAL);
+		return;
+	}
+	t = ticket_new(j);
 	if (!t) {
 		retry_later(j, RETRY_FINAL);
 		return;
@@ -272,6 +279,12 @@ static void on_renewed(enum lease_outcome o, void *priv)
 	} else if (o == LEASE_CANCELLED) {
 		feed_kind(j, JOB_IN_CANCEL);
 	}
+}
+
+void job_flush_output(struct job *j)
+{
+	if (j->out_ready)
+		(void)output_flush(&j->out);
 }
 
 void job_renew_now(struct job *j)

@@ -48,5 +48,8 @@ void job_abandon(struct job *job);
 void job_cancel(struct job *job);
 /* Renews the lease now (after a reconnect, before any reaper runs on that connection). */
 void job_renew_now(struct job *job);
+/* Resends output held back while Redis was unreachable (call after the commands connection is
+ * back). */
+void job_flush_output(struct job *job);
 
 #endif

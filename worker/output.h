@@ -21,9 +21,16 @@
 #define OUTPUT_STREAM_ENTRIES_MAX 100000u	/* MAXLEN ~ of an output stream */
 #define OUTPUT_STREAM_ENTRIES_STR "100000"
 
+/* Messages waiting for Redis (over: dropped and counted in lost): the job's output cap plus
+ * room for its events. */
+#define OUTPUT_BACKLOG_MAX ((size_t)WIRE_OUTPUT_MAX_LIMIT + 1024u * 1024u)
+
 /* Shared with in-flight appends, so a reply after the job was freed finds refused == NULL. */
 struct output_fence {
 	unsigned refs;
+	struct buf inflight;		/* sent, reply not yet seen, in send order */
+	struct buf backlog;		/* to resend once Redis is back, in order */
+	uint64_t dropped;
 	void (*refused)(void *ud);	/* not_owner: the attempt lost its entry */
 	void *ud;
 };
@@ -54,6 +61,9 @@ void output_fini(struct output *o);
 int output_event(struct output *o, enum wire_state st, const char *reason);
 /* Sends len bytes of fd (1|2), split into messages of ≤ WIRE_CHUNK_MAX. 0 or negative errno. */
 int output_chunk(struct output *o, int fd, const uint8_t *data, size_t len);
+/* Resends the backlog in order while the connection is up. 0 when it is empty, -EAGAIN when
+ * messages still wait. Call after a reconnect and before writing the result. */
+int output_flush(struct output *o);
 /* Encodes the final event (next seq) into out (reset first), for the result script. */
 int output_final(struct output *o, enum wire_state st, const char *reason, struct buf *out);
 

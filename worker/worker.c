@@ -310,8 +310,10 @@ static void cmd_up(struct rconn *rc, void *ud)
 	}
 	/* renew first: the reaper runs after these on this connection, so it cannot take our own
 	 * running jobs even when Redis was away longer than the lease */
-	for (unsigned i = 0; i < w->njobs; i++)
+	for (unsigned i = 0; i < w->njobs; i++) {
+		job_flush_output(w->jobs[i]);
 		job_renew_now(w->jobs[i]);
+	}
 	w->own_done = false;
 	w->reap_in_flight = false;
 	reap_now(w);
