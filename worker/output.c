@@ -11,6 +11,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,16 +26,20 @@
 static uint64_t output_errors;
 
 /* KEYS: jobs, result, out, seq, run. ARGV: group, entry, consumer, run, msg, maxlen, expire_s,
- * attempt, seq. The seq hash keeps the last appended seq per attempt, so a resent message (its
- * first send's outcome was unknown) is not appended twice. */
+ * attempt, seq, resend. The seq hash keeps the highest appended seq per attempt, so a resent
+ * message (its first send's outcome was unknown) is not appended twice. Only resends are
+ * checked: a first send is always appended, because a NOSCRIPT fallback (script.c) may deliver
+ * first sends out of order, and skipping those would lose output. A resend cannot overtake: the
+ * backlog goes out, in order, before anything newer. */
 static struct script append_script = {
 	.name = "append",
 	.src = LEASE_FENCE_LUA
 	       "local f = fence()\n"
 	       "if f ~= 'ok' and f ~= 'lost' then return 'not_owner' end\n"
-	       "local last = redis.call('HGET', KEYS[4], ARGV[8])\n"
-	       "if last and tonumber(last) >= tonumber(ARGV[9]) then return f end\n"
-	       "redis.call('HSET', KEYS[4], ARGV[8], ARGV[9])\n"
+	       "local last = tonumber(redis.call('HGET', KEYS[4], ARGV[8]) or '-1')\n"
+	       "local seq = tonumber(ARGV[9])\n"
+	       "if ARGV[10] == '1' and last >= seq then return f end\n"
+	       "if seq > last then redis.call('HSET', KEYS[4], ARGV[8], ARGV[9]) end\n"
 	       "redis.call('EXPIRE', KEYS[4], ARGV[7])\n"
 	       "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'm', ARGV[5])\n"
 	       "redis.call('EXPIRE', KEYS[3], ARGV[7])\n"
@@ -145,12 +150,13 @@ void output_fini(struct output *o)
 }
 
 /* Sends one encoded message through the append script and tracks it until its reply. */
-static int send_encoded(struct output *o, const uint8_t *msg, uint32_t len, uint64_t seq)
+static int send_encoded(struct output *o, const uint8_t *msg, uint32_t len, uint64_t seq,
+			bool resend)
 {
 	char rkey[REDIS_KEYS_NAME_MAX], runkey[REDIS_KEYS_NAME_MAX], seqkey[REDIS_KEYS_NAME_MAX + 8];
 	char att[16], ttl[16], seqs[24];
-	const char *args[14];
-	size_t lens[14];
+	const char *args[15];
+	size_t lens[15];
 	int r;
 
 	r = queue_push(&o->fence->inflight, msg, len, seq);
@@ -176,10 +182,11 @@ static int send_encoded(struct output *o, const uint8_t *msg, uint32_t len, uint
 	args[11] = ttl;
 	args[12] = att;
 	args[13] = seqs;
-	for (int i = 0; i < 14; i++)
+	args[14] = resend ? "1" : "0";
+	for (int i = 0; i < 15; i++)
 		lens[i] = i == 9 ? len : strlen(args[i]);
 	o->fence->refs++;
-	r = script_eval(o->rc, &append_script, 5, 14, args, lens, on_reply, o->fence);
+	r = script_eval(o->rc, &append_script, 5, 15, args, lens, on_reply, o->fence);
 	if (r < 0) {
 		o->fence->refs--;
 		o->fence->inflight.len -= sizeof(len) + len + sizeof(seq);	/* undo the push */
@@ -200,7 +207,7 @@ static int send_msg(struct output *o, const struct wire_msg *m)
 	}
 	/* keep order: once something waits in the backlog, new messages queue behind it */
 	if (o->fence->backlog.len == 0 && rconn_is_up(o->rc) &&
-	    send_encoded(o, o->enc.data, (uint32_t)o->enc.len, m->seq) == 0)
+	    send_encoded(o, o->enc.data, (uint32_t)o->enc.len, m->seq, false) == 0)
 		return 0;
 	r = queue_push(&o->fence->backlog, o->enc.data, (uint32_t)o->enc.len, m->seq);
 	if (r < 0)
@@ -223,7 +230,7 @@ int output_flush(struct output *o)
 		view.data = q->data + sent;
 		view.len = q->len - sent;
 		n = queue_head(&view, &msg, &len, &seq);
-		if (!n || send_encoded(o, msg, len, seq) < 0)
+		if (!n || send_encoded(o, msg, len, seq, true) < 0)
 			break;
 		sent += n;
 	}
