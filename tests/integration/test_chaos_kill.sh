@@ -1,3 +1,4 @@
+# ctest: run_serial
 # Chaos: N jobs (CORRAL_CHAOS_JOBS, default 30; the full run is 200), three workers with
 # a 3 s lease, one of them SIGKILLed together with its VMs every CORRAL_CHAOS_KILL_EVERY seconds
 # (default 6) and restarted a second later under the same id. Every job must reach exactly one

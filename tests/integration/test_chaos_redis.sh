@@ -1,3 +1,4 @@
+# ctest: run_serial
 # Redis killed (SIGKILL) and restarted with AOF (appendfsync always) in the middle of a run of
 # N jobs (CORRAL_CHAOS_REDIS_JOBS, default 10) on two workers: no job is lost, every job ends
 # with exactly one result (output produced during the outage may be missing: best effort), the workers reconnect every connection with backoff (no busy loop,
