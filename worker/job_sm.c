@@ -10,7 +10,8 @@
 
 const char *job_phase_name(enum job_phase p)
 {
-	static const char *const names[] = { "lookup", "booting", "running", "writing", "done" };
+	static const char *const names[] = { "lookup",	   "booting",	 "preparing", "running",
+					     "collecting", "writing", "done" };
 
 	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
 }
@@ -31,11 +32,25 @@ void job_sm_init(struct job_sm *sm, uint32_t timeout_ms, uint64_t output_max,
 	}
 }
 
-static void event(struct job_sm_out *out, enum wire_state st)
+void job_sm_set_needs(struct job_sm *sm, unsigned needs)
+{
+	sm->needs = needs;
+	if (needs & JOB_NEED_FETCH)
+		sm->needs |= JOB_NEED_PUT;	/* the checkout is put into the VM */
+}
+
+static void event_why(struct job_sm_out *out, enum wire_state st, const char *why)
 {
 	out->acts |= JOB_ACT_EVENTS;
-	if (out->nevents < sizeof(out->events) / sizeof(out->events[0]))
+	if (out->nevents < sizeof(out->events) / sizeof(out->events[0])) {
+		out->reasons[out->nevents] = why;
 		out->events[out->nevents++] = st;
+	}
+}
+
+static void event(struct job_sm_out *out, enum wire_state st)
+{
+	event_why(out, st, NULL);
 }
 
 /* Decides the final state (the reason is set by the caller); job.c stops the VM and writes
@@ -54,21 +69,45 @@ static void finish_text(struct job_sm *sm, struct job_sm_out *out, const char *w
 	finish(sm, out, WIRE_STATE_FAILED);
 }
 
-/* The VM died under the job: retry elsewhere, or dead-letter at the limit. */
-static void vm_failed(struct job_sm *sm, struct job_sm_out *out, const char *text)
+/* The infrastructure failed under the job (the VM died, a transient repo error): retry
+ * elsewhere, or dead-letter at the limit. what: "vm" or NULL when text names itself. */
+static void infra_failed(struct job_sm *sm, struct job_sm_out *out, const char *what,
+			 const char *text)
 {
+	char why[WIRE_REASON_MAX + 1];
+
+	snprintf(why, sizeof(why), "%s%s%.240s", what ? what : "", what ? ": " : "",
+		 text && *text ? text : "failed");
 	sm->phase = JOB_WRITING;
 	out->acts |= JOB_ACT_STOP;
 	if (sm->deliveries < sm->max_attempts) {
-		snprintf(sm->reason, sizeof(sm->reason), "vm: %s", text && *text ? text : "failed");
+		snprintf(sm->reason, sizeof(sm->reason), "%s", why);
 		sm->retry = true;
 		out->acts |= JOB_ACT_HANDBACK;
 		return;
 	}
-	snprintf(sm->reason, sizeof(sm->reason), "max attempts %u reached: vm: %s",
-		 (unsigned)sm->max_attempts, text && *text ? text : "failed");
+	snprintf(sm->reason, sizeof(sm->reason), "max attempts %u reached: %.220s",
+		 (unsigned)sm->max_attempts, why);
 	sm->state = WIRE_STATE_DEAD;
 	out->acts |= JOB_ACT_DEADLETTER;
+}
+
+static void vm_failed(struct job_sm *sm, struct job_sm_out *out, const char *text)
+{
+	infra_failed(sm, out, "vm", text);
+}
+
+/* The process is over (or being killed: kill) with final state st: collect the outputs first
+ * when the job has any. */
+static void ended(struct job_sm *sm, struct job_sm_out *out, enum wire_state st, bool kill)
+{
+	if (!(sm->needs & JOB_NEED_COLLECT)) {
+		finish(sm, out, st);
+		return;
+	}
+	sm->phase = JOB_COLLECTING;
+	sm->state = st;
+	out->acts |= JOB_ACT_COLLECT | (kill ? JOB_ACT_KILL : 0);
 }
 
 static void on_output(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
@@ -96,7 +135,7 @@ static void on_output(struct job_sm *sm, const struct job_sm_in *in, struct job_
 	sm->truncated = true;
 	snprintf(sm->reason, sizeof(sm->reason), "output limit %llu bytes exceeded",
 		 (unsigned long long)sm->output_max);
-	finish(sm, out, WIRE_STATE_FAILED);
+	ended(sm, out, WIRE_STATE_FAILED, true);
 }
 
 static void on_exited(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
@@ -104,12 +143,12 @@ static void on_exited(struct job_sm *sm, const struct job_sm_in *in, struct job_
 	if (in->code >= 0) {
 		sm->has_exit_code = true;
 		sm->exit_code = in->code;
-		finish(sm, out, in->code == 0 ? WIRE_STATE_SUCCEEDED : WIRE_STATE_FAILED);
+		ended(sm, out, in->code == 0 ? WIRE_STATE_SUCCEEDED : WIRE_STATE_FAILED, false);
 		return;
 	}
 	sm->signal = in->sig > 0 ? in->sig : 0;
 	snprintf(sm->reason, sizeof(sm->reason), "killed by signal %d", (int)sm->signal);
-	finish(sm, out, WIRE_STATE_FAILED);
+	ended(sm, out, WIRE_STATE_FAILED, false);
 }
 
 static void step_running(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
@@ -139,7 +178,101 @@ static void step_running(struct job_sm *sm, const struct job_sm_in *in, struct j
 		break;
 	case JOB_IN_TIMEOUT:
 		snprintf(sm->reason, sizeof(sm->reason), "timeout %u ms", (unsigned)sm->timeout_ms);
-		finish(sm, out, WIRE_STATE_TIMED_OUT);
+		ended(sm, out, WIRE_STATE_TIMED_OUT, true);
+		break;
+	default:
+		break;
+	}
+}
+
+static void cancelled(struct job_sm *sm, struct job_sm_out *out)
+{
+	snprintf(sm->reason, sizeof(sm->reason), "cancelled");
+	finish(sm, out, WIRE_STATE_CANCELLED);
+}
+
+/* VM ready and (for a repo job) the checkout fetched: put the files, or exec at once. */
+static void maybe_prepare(struct job_sm *sm, struct job_sm_out *out)
+{
+	if (!sm->vm_ready || ((sm->needs & JOB_NEED_FETCH) && !sm->fetched))
+		return;
+	if (sm->needs & JOB_NEED_PUT) {
+		sm->phase = JOB_PREPARING;
+		event_why(out, WIRE_STATE_STARTING, "placing files");
+		out->acts |= JOB_ACT_PUT;
+		return;
+	}
+	sm->phase = JOB_RUNNING;
+	out->acts |= JOB_ACT_EXEC;
+}
+
+static void step_booting(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
+{
+	switch (in->kind) {
+	case JOB_IN_VM_READY:
+		sm->vm_ready = true;
+		maybe_prepare(sm, out);
+		break;
+	case JOB_IN_FETCHED:
+		sm->fetched = true;
+		maybe_prepare(sm, out);
+		break;
+	case JOB_IN_FETCH_FAILED:
+		if (in->transient) {
+			infra_failed(sm, out, NULL, in->text && *in->text ? in->text
+									 : "repo: fetch failed");
+			break;
+		}
+		snprintf(sm->reason, sizeof(sm->reason), "%s",
+			 in->text && *in->text ? in->text : "repo: fetch failed");
+		finish(sm, out, WIRE_STATE_FAILED);
+		break;
+	case JOB_IN_IMAGE_MISSING:
+		snprintf(sm->reason, sizeof(sm->reason), "%s",
+			 in->text && *in->text ? in->text : "image not available on this worker");
+		finish(sm, out, WIRE_STATE_FAILED);
+		break;
+	case JOB_IN_VM_FAILED:
+		vm_failed(sm, out, in->text);
+		break;
+	case JOB_IN_CANCEL:
+		cancelled(sm, out);
+		break;
+	default:
+		break;
+	}
+}
+
+static void step_preparing(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
+{
+	switch (in->kind) {
+	case JOB_IN_PUT_OK:
+		sm->phase = JOB_RUNNING;
+		out->acts |= JOB_ACT_EXEC;
+		break;
+	case JOB_IN_PUT_FAILED:
+		finish_text(sm, out, "files", in->text);
+		break;
+	case JOB_IN_VM_FAILED:
+		vm_failed(sm, out, in->text);
+		break;
+	case JOB_IN_CANCEL:
+		cancelled(sm, out);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The final state is decided; only the artefacts are still coming. Whatever ends the
+ * collection (getend, its time limit, a cancel, the VM dying) writes that state. */
+static void step_collecting(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
+{
+	switch (in->kind) {
+	case JOB_IN_COLLECTED:
+	case JOB_IN_CANCEL:
+	case JOB_IN_VM_FAILED:
+		finish(sm, out, sm->state);
 		break;
 	default:
 		break;
@@ -157,7 +290,8 @@ void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_ou
 		return;
 	}
 	if (in->kind == JOB_IN_ABANDON) {
-		if (sm->phase == JOB_BOOTING || sm->phase == JOB_RUNNING) {
+		if (sm->phase == JOB_BOOTING || sm->phase == JOB_PREPARING ||
+		    sm->phase == JOB_RUNNING || sm->phase == JOB_COLLECTING) {
 			sm->phase = JOB_WRITING;
 			sm->retry = false;
 			snprintf(sm->reason, sizeof(sm->reason), "worker stopping");
@@ -201,23 +335,24 @@ void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_ou
 			}
 			sm->phase = JOB_BOOTING;
 			event(out, WIRE_STATE_CLAIMED);
-			event(out, WIRE_STATE_STARTING);
+			event_why(out, WIRE_STATE_STARTING,
+				  (sm->needs & JOB_NEED_FETCH) ? "fetching repo" : NULL);
 			out->acts |= JOB_ACT_START_VM;
+			if (sm->needs & JOB_NEED_FETCH)
+				out->acts |= JOB_ACT_FETCH;
 		}
 		break;
 	case JOB_BOOTING:
-		if (in->kind == JOB_IN_VM_READY) {
-			sm->phase = JOB_RUNNING;
-			out->acts = JOB_ACT_EXEC;
-		} else if (in->kind == JOB_IN_VM_FAILED) {
-			vm_failed(sm, out, in->text);
-		} else if (in->kind == JOB_IN_CANCEL) {
-			snprintf(sm->reason, sizeof(sm->reason), "cancelled");
-			finish(sm, out, WIRE_STATE_CANCELLED);
-		}
+		step_booting(sm, in, out);
+		break;
+	case JOB_PREPARING:
+		step_preparing(sm, in, out);
 		break;
 	case JOB_RUNNING:
 		step_running(sm, in, out);
+		break;
+	case JOB_COLLECTING:
+		step_collecting(sm, in, out);
 		break;
 	case JOB_WRITING:
 		if (in->kind == JOB_IN_WRITTEN) {

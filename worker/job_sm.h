@@ -4,14 +4,23 @@
  * still be kept under output_max. It does no I/O and reads no clock, so every decision is
  * unit-tested (tests/unit/worker/test_job_sm.c); job.c carries the actions out.
  *
- *   LOOKUP --attempt--> BOOTING --vm ready--> RUNNING --exit|timeout|limit|cancel--> WRITING
- *      |  (invalid job, or attempts exhausted: dead-letter; cancelled: result) ----> WRITING
- *      '- (entry not ours) --> DONE                                     WRITING --written--> DONE
+ *   LOOKUP --attempt--> BOOTING --vm ready [+ repo fetched]--> PREPARING --putok--> RUNNING
+ *      |                     (no files, no repo: straight to RUNNING) ------------->  |
+ *      |  (invalid job, or attempts exhausted: dead-letter; cancelled: result)         |
+ *      |                                                    exit|timeout|limit|cancel  v
+ *      '- (entry not ours) --> DONE      WRITING <--collected-- COLLECTING <--(outputs)--'
+ *                                           |  (no outputs, cancel, exec failure: WRITING)
+ *                                           '--written--> DONE
  *
- * A VM failure is the infrastructure's fault, not the job's: below max_attempts the entry is
- * handed back (retried elsewhere after a backoff), at the limit it is dead-lettered. Losing the
- * lease (another worker owns the entry now) drops the attempt without writing anything; the
- * worker exiting hands running jobs back without counting a delivery.
+ * A repo job fetches (repo.h) while its VM starts; both must be done before PREPARING, where
+ * the checkout and the job's files are put into the VM (one put batch, answered by putok or an
+ * error). COLLECTING gathers the job's `outputs` after the process ended (exit, signal,
+ * timeout, output limit; the final state is already decided there and does not change).
+ * A VM failure, or a transient repo error, is the infrastructure's fault, not the job's: below
+ * max_attempts the entry is handed back (retried elsewhere after a backoff), at the limit it is
+ * dead-lettered. A permanent repo error, a refused put or a missing image fail the job at once.
+ * Losing the lease (another worker owns the entry now) drops the attempt without writing
+ * anything; the worker exiting hands running jobs back without counting a delivery.
  */
 #ifndef CORRALD_JOB_SM_H
 #define CORRALD_JOB_SM_H
@@ -24,8 +33,10 @@
 
 enum job_phase {
 	JOB_LOOKUP,	/* asking Redis for the delivery count (= attempt) */
-	JOB_BOOTING,	/* VM starting */
+	JOB_BOOTING,	/* VM starting (and the repo being fetched) */
+	JOB_PREPARING,	/* checkout and files being put into the VM */
 	JOB_RUNNING,	/* exec sent: process starting or running */
+	JOB_COLLECTING,	/* process ended, final state decided: artefacts being read */
 	JOB_WRITING,	/* final state decided; result or dead-letter script pending */
 	JOB_DONE,	/* nothing left: free the job */
 };
@@ -44,7 +55,18 @@ enum job_input {
 	JOB_IN_ABANDON,		/* worker exits: hand the entry back without a result */
 	JOB_IN_LOST,		/* fencing said not_owner: another worker owns the entry now */
 	JOB_IN_CANCEL,		/* a client cancelled the job */
+	JOB_IN_FETCHED,		/* the repo checkout is ready (repo_fetch done, err 0) */
+	JOB_IN_FETCH_FAILED,	/* .text ("repo: ..."), .transient */
+	JOB_IN_IMAGE_MISSING,	/* .text: the job's image is not on this worker */
+	JOB_IN_PUT_OK,		/* the agent placed the put batch (putok) */
+	JOB_IN_PUT_FAILED,	/* .text: the agent's error for the batch */
+	JOB_IN_COLLECTED,	/* getend, the collect time limit, or nothing more will come */
 };
+
+/* What a job needs besides exec (job_sm_set_needs). */
+#define JOB_NEED_FETCH (1u << 0)	/* a repo to fetch before the files are put */
+#define JOB_NEED_PUT (1u << 1)		/* a put batch (checkout and/or files) before exec */
+#define JOB_NEED_COLLECT (1u << 2)	/* outputs to read after the process ended */
 
 struct job_sm_in {
 	enum job_input kind;
@@ -55,6 +77,7 @@ struct job_sm_in {
 	size_t len;
 	int code, sig;
 	const char *text;
+	bool transient;		/* JOB_IN_FETCH_FAILED: a retry may help */
 };
 
 enum job_act {
@@ -67,11 +90,16 @@ enum job_act {
 	JOB_ACT_DEADLETTER = 1 << 6,	/* run the dead-letter script */
 	JOB_ACT_FREE = 1 << 7,
 	JOB_ACT_HANDBACK = 1 << 8,	/* give the entry back (sm.retry: after a backoff, counted) */
+	JOB_ACT_FETCH = 1 << 9,		/* start the repo fetch (alongside START_VM) */
+	JOB_ACT_PUT = 1 << 10,		/* stream checkout + files + putend into the VM */
+	JOB_ACT_KILL = 1 << 11,		/* stop the timer, SIGKILL the process, keep the VM */
+	JOB_ACT_COLLECT = 1 << 12,	/* stop the timer, send get, arm the collect time limit */
 };
 
 struct job_sm_out {
 	unsigned acts;
 	enum wire_state events[2];
+	const char *reasons[2];		/* static text of each event, or NULL */
 	unsigned nevents;
 	size_t publish_len;
 };
@@ -91,6 +119,8 @@ struct job_sm {
 	bool truncated;
 	bool started;
 	bool first_output;		/* set by the first OUTPUT input */
+	unsigned needs;			/* JOB_NEED_* */
+	bool vm_ready, fetched;		/* BOOTING: both needed before PREPARING */
 	/* the final outcome, valid from JOB_WRITING on */
 	enum wire_state state;
 	bool has_exit_code;
@@ -102,6 +132,9 @@ struct job_sm {
 /* invalid_reason: NULL for a valid job, else the decode error (the job will be dead-lettered). */
 void job_sm_init(struct job_sm *sm, uint32_t timeout_ms, uint64_t output_max,
 		 uint32_t max_attempts, const char *invalid_reason);
+/* Sets what the job needs besides exec (JOB_NEED_*); call after job_sm_init(), before the first
+ * step. Default: nothing (boot, exec, write). */
+void job_sm_set_needs(struct job_sm *sm, unsigned needs);
 void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out);
 const char *job_phase_name(enum job_phase p);
 

@@ -3,6 +3,7 @@
  * and the final states and reasons, without Redis or VMs (the machine is pure).
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -290,6 +291,229 @@ static void test_not_ours_and_abandon(void **state)
 	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_FREE);
 }
 
+static struct job_sm_out step_text(struct job_sm *sm, enum job_input kind, const char *text,
+				   bool transient)
+{
+	struct job_sm_in in = { .kind = kind, .text = text, .transient = transient };
+	struct job_sm_out out;
+
+	job_sm_step(sm, &in, &out);
+	return out;
+}
+
+/* A repo job: the fetch runs alongside the VM start; either may finish first. */
+static void test_repo_flow(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_out out;
+
+	(void)state;
+	for (int vm_first = 0; vm_first < 2; vm_first++) {
+		job_sm_init(&sm, 1000, 10, 3, NULL);
+		job_sm_set_needs(&sm, JOB_NEED_FETCH);
+		assert_true(sm.needs & JOB_NEED_PUT);	/* the checkout is put */
+		out = step(&sm, JOB_IN_ATTEMPT);
+		assert_int_equal(out.acts, JOB_ACT_EVENTS | JOB_ACT_START_VM | JOB_ACT_FETCH);
+		assert_int_equal(out.nevents, 2);
+		assert_int_equal(out.events[1], WIRE_STATE_STARTING);
+		assert_string_equal(out.reasons[1], "fetching repo");
+		assert_null(out.reasons[0]);
+		out = step(&sm, vm_first ? JOB_IN_VM_READY : JOB_IN_FETCHED);
+		assert_int_equal(out.acts, 0);
+		assert_int_equal(sm.phase, JOB_BOOTING);
+		out = step(&sm, vm_first ? JOB_IN_FETCHED : JOB_IN_VM_READY);
+		assert_int_equal(out.acts, JOB_ACT_EVENTS | JOB_ACT_PUT);
+		assert_int_equal(out.events[0], WIRE_STATE_STARTING);
+		assert_string_equal(out.reasons[0], "placing files");
+		assert_int_equal(sm.phase, JOB_PREPARING);
+		assert_string_equal(job_phase_name(sm.phase), "preparing");
+		assert_int_equal(step(&sm, JOB_IN_STARTED).acts, 0);	/* no exec yet */
+		out = step(&sm, JOB_IN_PUT_OK);
+		assert_int_equal(out.acts, JOB_ACT_EXEC);
+		assert_int_equal(sm.phase, JOB_RUNNING);
+		assert_int_equal(step(&sm, JOB_IN_STARTED).acts, JOB_ACT_EVENTS);
+		out = exited(&sm, 0, 0);
+		assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+		assert_int_equal(sm.state, WIRE_STATE_SUCCEEDED);
+	}
+
+	/* files only: no fetch, a put batch before exec */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_PUT);
+	out = step(&sm, JOB_IN_ATTEMPT);
+	assert_int_equal(out.acts, JOB_ACT_EVENTS | JOB_ACT_START_VM);
+	assert_null(out.reasons[1]);
+	assert_int_equal(step(&sm, JOB_IN_FETCHED).acts, 0);	/* nonsense input: ignored */
+	assert_int_equal(step(&sm, JOB_IN_VM_READY).acts, JOB_ACT_EVENTS | JOB_ACT_PUT);
+	assert_int_equal(step(&sm, JOB_IN_PUT_OK).acts, JOB_ACT_EXEC);
+}
+
+static void test_repo_errors(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_in in = { .kind = JOB_IN_ATTEMPT, .attempt = 3 };
+	struct job_sm_out out;
+
+	(void)state;
+	/* permanent: failed with the repo's text, VM stopped, no retry */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_FETCH);
+	step(&sm, JOB_IN_ATTEMPT);
+	step(&sm, JOB_IN_VM_READY);
+	out = step_text(&sm, JOB_IN_FETCH_FAILED, "repo: ref 'nope' not found in git://h/r", false);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_string_equal(sm.reason, "repo: ref 'nope' not found in git://h/r");
+	assert_false(sm.retry);
+	assert_int_equal(step(&sm, JOB_IN_VM_READY).acts, 0);
+
+	/* transient: handed back like a VM failure */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_FETCH);
+	step(&sm, JOB_IN_ATTEMPT);
+	out = step_text(&sm, JOB_IN_FETCH_FAILED, "repo: timed out after 120 s", true);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_HANDBACK);
+	assert_true(sm.retry);
+	assert_string_equal(sm.reason, "repo: timed out after 120 s");
+
+	/* transient at the limit: dead-lettered */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_FETCH);
+	job_sm_step(&sm, &in, &out);
+	out = step_text(&sm, JOB_IN_FETCH_FAILED, "repo: connection refused", true);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_DEADLETTER);
+	assert_int_equal(sm.state, WIRE_STATE_DEAD);
+	assert_string_equal(sm.reason, "max attempts 3 reached: repo: connection refused");
+
+	/* the agent refused the put batch */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_PUT);
+	step(&sm, JOB_IN_ATTEMPT);
+	step(&sm, JOB_IN_VM_READY);
+	out = step_text(&sm, JOB_IN_PUT_FAILED, "/etc/x: EACCES", false);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_string_equal(sm.reason, "files: /etc/x: EACCES");
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+
+	/* the VM dies while files are put: infrastructure */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_PUT);
+	step(&sm, JOB_IN_ATTEMPT);
+	step(&sm, JOB_IN_VM_READY);
+	out = step_text(&sm, JOB_IN_VM_FAILED, "agent hung up", false);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_HANDBACK);
+	assert_string_equal(sm.reason, "vm: agent hung up");
+
+	/* missing image: failed, not retried */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	step(&sm, JOB_IN_ATTEMPT);
+	out = step_text(&sm, JOB_IN_IMAGE_MISSING, "image 'gpu' not available on this worker",
+			false);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_string_equal(sm.reason, "image 'gpu' not available on this worker");
+
+	/* cancel while fetching and while putting */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_FETCH);
+	step(&sm, JOB_IN_ATTEMPT);
+	assert_int_equal(step(&sm, JOB_IN_CANCEL).acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_CANCELLED);
+	assert_int_equal(step(&sm, JOB_IN_FETCHED).acts, 0);
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_PUT);
+	step(&sm, JOB_IN_ATTEMPT);
+	step(&sm, JOB_IN_VM_READY);
+	assert_int_equal(step(&sm, JOB_IN_CANCEL).acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_CANCELLED);
+	assert_int_equal(step(&sm, JOB_IN_PUT_OK).acts, 0);
+
+	/* worker exit while preparing: handed back uncounted */
+	job_sm_init(&sm, 1000, 10, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_PUT);
+	step(&sm, JOB_IN_ATTEMPT);
+	step(&sm, JOB_IN_VM_READY);
+	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_HANDBACK);
+	assert_false(sm.retry);
+}
+
+/* Drives a job with outputs to RUNNING. */
+static void to_running_collect(struct job_sm *sm, uint64_t output_max)
+{
+	job_sm_init(sm, 2000, output_max, 3, NULL);
+	job_sm_set_needs(sm, JOB_NEED_COLLECT);
+	step(sm, JOB_IN_ATTEMPT);
+	assert_int_equal(step(sm, JOB_IN_VM_READY).acts, JOB_ACT_EXEC);
+	step(sm, JOB_IN_STARTED);
+}
+
+static void test_collect(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_out out;
+
+	(void)state;
+	/* exit: collect (no kill), the state is decided at the exit */
+	to_running_collect(&sm, 10);
+	out = exited(&sm, 2, 0);
+	assert_int_equal(out.acts, JOB_ACT_COLLECT);
+	assert_int_equal(sm.phase, JOB_COLLECTING);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_int_equal(sm.exit_code, 2);
+	assert_int_equal(output(&sm, 1, 5).acts, 0);	/* late output: dropped */
+	assert_int_equal(exited(&sm, 0, 0).acts, 0);
+	assert_int_equal(step(&sm, JOB_IN_TIMEOUT).acts, 0);
+	out = step(&sm, JOB_IN_COLLECTED);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_int_equal(sm.phase, JOB_WRITING);
+
+	/* timeout: kill the process, keep the VM, collect */
+	to_running_collect(&sm, 10);
+	out = step(&sm, JOB_IN_TIMEOUT);
+	assert_int_equal(out.acts, JOB_ACT_KILL | JOB_ACT_COLLECT);
+	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+	assert_int_equal(exited(&sm, -1, 9).acts, 0);	/* the kill's exit */
+	assert_int_equal(step(&sm, JOB_IN_COLLECTED).acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+	assert_string_equal(sm.reason, "timeout 2000 ms");
+
+	/* output limit: the crossing chunk is cut, then kill + collect */
+	to_running_collect(&sm, 10);
+	out = output(&sm, 1, 15);
+	assert_int_equal(out.acts, JOB_ACT_PUBLISH | JOB_ACT_KILL | JOB_ACT_COLLECT);
+	assert_int_equal(out.publish_len, 10);
+	assert_true(sm.truncated);
+
+	/* a cancel or a VM failure while collecting keeps the decided state */
+	to_running_collect(&sm, 10);
+	exited(&sm, 0, 0);
+	assert_int_equal(step(&sm, JOB_IN_CANCEL).acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_SUCCEEDED);
+	to_running_collect(&sm, 10);
+	exited(&sm, 0, 0);
+	out = step_text(&sm, JOB_IN_VM_FAILED, "qemu exited", false);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_SUCCEEDED);
+	assert_false(sm.retry);
+
+	/* cancel while running: no collection; exec failure: none either */
+	to_running_collect(&sm, 10);
+	assert_int_equal(step(&sm, JOB_IN_CANCEL).acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_CANCELLED);
+	to_running_collect(&sm, 10);
+	out = step_text(&sm, JOB_IN_EXEC_FAILED, "x: ENOENT", false);
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+
+	/* worker exit while collecting: handed back */
+	to_running_collect(&sm, 10);
+	exited(&sm, 0, 0);
+	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_HANDBACK);
+	/* a lost lease while collecting: dropped */
+	to_running_collect(&sm, 10);
+	exited(&sm, 0, 0);
+	assert_int_equal(step(&sm, JOB_IN_LOST).acts, JOB_ACT_STOP | JOB_ACT_FREE);
+}
+
 static void test_started_once(void **state)
 {
 	struct job_sm sm;
@@ -312,6 +536,9 @@ int main(void)
 		cmocka_unit_test(test_attempts_exhausted_and_cancel),
 		cmocka_unit_test(test_not_ours_and_abandon),
 		cmocka_unit_test(test_started_once),
+		cmocka_unit_test(test_repo_flow),
+		cmocka_unit_test(test_repo_errors),
+		cmocka_unit_test(test_collect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
