@@ -1,7 +1,8 @@
 /*
- * config: corrald's flags with getopt_long, over defaults from the environment. It validates every
- * value (ranges, lengths, characters) and reports the first bad flag in one line. It must not
- * open files or sockets: whether the images exist is vm/host's to say.
+ * config: corrald's flags with getopt_long, over defaults from the environment and the --config
+ * file (config_file.c, same key names). It validates every value (ranges, lengths, characters)
+ * and reports the first bad flag in one line, never a credential. It must not open anything but
+ * the --config file: whether the images exist is vm/host's to say, a @credential file repo.c's.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_file.h"
 #include "redis_keys.h"
 
 #ifndef CORRAL_DEFAULT_IMAGES
@@ -29,6 +31,9 @@ enum { OPT_PREFIX = 256, OPT_QUEUE, OPT_RESULT_TTL, OPT_LOG_LEVEL, OPT_DRAIN, OP
 
 enum { OPT_JAIL = 400, OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_WARMUP, OPT_POOL_IDLE, OPT_NO_POOL,
        OPT_METRICS_PORT };
+
+enum { OPT_CONFIG = 500, OPT_REPO_ALLOW, OPT_REPO_CRED, OPT_REPO_CACHE, OPT_REPO_CACHE_MAX,
+       OPT_REPO_MAX_BYTES, OPT_REPO_TIMEOUT };
 
 static const struct option options[] = {
 	{ "jail", required_argument, NULL, OPT_JAIL },
@@ -51,6 +56,13 @@ static const struct option options[] = {
 	{ "pool-idle-ms", required_argument, NULL, OPT_POOL_IDLE },
 	{ "no-pool", no_argument, NULL, OPT_NO_POOL },
 	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "repo-allow", required_argument, NULL, OPT_REPO_ALLOW },
+	{ "repo-cred", required_argument, NULL, OPT_REPO_CRED },
+	{ "repo-cache", required_argument, NULL, OPT_REPO_CACHE },
+	{ "repo-cache-max", required_argument, NULL, OPT_REPO_CACHE_MAX },
+	{ "repo-max-bytes", required_argument, NULL, OPT_REPO_MAX_BYTES },
+	{ "repo-timeout", required_argument, NULL, OPT_REPO_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -86,12 +98,24 @@ void config_usage(FILE *f)
 		"                        (0 = 30000, the default)\n"
 		"  --no-pool             no warm pool: every job boots a VM cold\n"
 		"  --metrics-port N      Prometheus metrics on 127.0.0.1:N (default 0 = off)\n"
+		"  --config FILE         INI file: keys are these flags' long names; section\n"
+		"                        [credentials] holds host = user:secret or host = @/path;\n"
+		"                        flags given here override it\n"
+		"  --repo-allow PATTERN  repo URLs allowed besides https://*: fnmatch(3) over the\n"
+		"                        whole URL, e.g. 'git://10.0.0.5:*' (repeatable)\n"
+		"  --repo-cred HOST=USER:SECRET|HOST=@FILE\n"
+		"                        credentials for fetches from HOST (repeatable; FILE holds\n"
+		"                        USER:SECRET and is read when needed)\n"
+		"  --repo-cache DIR      repo mirrors (default <run-dir>/repos)\n"
+		"  --repo-cache-max B    mirror bytes before LRU eviction (default 2G; K/M/G ok)\n"
+		"  --repo-max-bytes B    largest checkout (default 64M)\n"
+		"  --repo-timeout S      fetch time limit, 1..%u (default %u)\n"
 		"  --help, --version\n",
 		CORRAL_DEFAULT_REDIS, CORRAL_DEFAULT_IMAGES, CORRAL_DEFAULT_RUN_DIR,
 		CONFIG_CONCURRENCY_MAX, REDIS_KEYS_DEFAULT_PREFIX, REDIS_KEYS_DEFAULT_QUEUE,
 		CONFIG_RESULT_TTL_DEFAULT, CONFIG_DRAIN_DEFAULT_S, CONFIG_LEASE_DEFAULT_S,
 		CONFIG_PRUNE_DEFAULT_S, CONFIG_POOL_MAX, CONFIG_POOL_MIN_DEFAULT, CONFIG_POOL_MAX,
-		CONFIG_POOL_MAX_DEFAULT);
+		CONFIG_POOL_MAX_DEFAULT, CONFIG_REPO_TIMEOUT_MAX_S, CONFIG_REPO_TIMEOUT_DEFAULT_S);
 }
 
 static int parse_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
@@ -113,6 +137,39 @@ static int parse_uint(const char *flag, const char *s, unsigned long min, unsign
 	return 0;
 bad:
 	return errmsg_set(reterr, -EINVAL, "--%s: '%.32s' is not a whole number", flag, s);
+}
+
+/* A byte count: digits with an optional K, M or G (binary) suffix. */
+static int parse_bytes(const char *flag, const char *s, unsigned long long min,
+		       unsigned long long max, unsigned long long *out, struct errmsg *reterr)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	errno = 0;
+	if (!*s || *s < '0' || *s > '9')
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		goto bad;
+	if (*end == 'k' || *end == 'K')
+		mul = 1ull << 10;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1ull << 20;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1ull << 30;
+	else if (*end)
+		goto bad;
+	if (*end && end[1])
+		goto bad;
+	if (v > max / mul || v * mul < min || v * mul > max)
+		return errmsg_set(reterr, -EINVAL, "--%s: '%.32s' is out of range %llu..%llu bytes",
+				  flag, s, min, max);
+	*out = v * mul;
+	return 0;
+bad:
+	return errmsg_set(reterr, -EINVAL, "--%s: '%.32s' is not a byte count (e.g. 512M)", flag,
+			  s);
 }
 
 static int copy_str(const char *flag, const char *s, char *out, size_t size,
@@ -192,17 +249,169 @@ static void set_defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->pool_min = CONFIG_POOL_MIN_DEFAULT;
 	cfg->pool_max = CONFIG_POOL_MAX_DEFAULT;
+	cfg->repo_cache_max = CONFIG_REPO_CACHE_MAX_DEFAULT;
+	cfg->repo_max_bytes = CONFIG_REPO_MAX_BYTES_DEFAULT;
+	cfg->repo_timeout_s = CONFIG_REPO_TIMEOUT_DEFAULT_S;
 	env = getenv("CORRAL_LOG_LEVEL");
 	if (env)
 		(void)parse_level(env, &cfg->log_level);
 }
 
-static int parse_one(int opt, const char *arg, struct config *cfg, const char **redis_flag,
-		     struct errmsg *reterr)
+/* ---- repo lists ---- */
+
+static void strv_free(char ***v, size_t *n, bool secret)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (secret)
+			explicit_bzero((*v)[i], strlen((*v)[i]));
+		free((*v)[i]);
+	}
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+/* Appends a copy of s; at most max items. */
+static int strv_add(char ***v, size_t *n, size_t max, const char *s)
+{
+	char **nv;
+	char *copy;
+
+	if (*n >= max)
+		return -E2BIG;
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(copy);
+		return -ENOMEM;
+	}
+	nv[(*n)++] = copy;
+	*v = nv;
+	return 0;
+}
+
+void config_cred_host(const char *cred, char *out, size_t n)
+{
+	size_t len = strcspn(cred, "=");
+
+	if (n == 0)
+		return;
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, cred, len);
+	out[len] = '\0';
+}
+
+static bool host_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']';
+}
+
+/* HOST=USER:SECRET or HOST=@/abs/file. Errors never quote the value. */
+static int check_cred(const char *s, struct errmsg *reterr)
+{
+	size_t hlen = strcspn(s, "="), len = strlen(s);
+	const char *v = s + hlen + 1, *colon;
+
+	if (len > CONFIG_REPO_CRED_MAX)
+		return errmsg_set(reterr, -EINVAL, "--repo-cred: longer than %d bytes",
+				  CONFIG_REPO_CRED_MAX);
+	if (hlen == 0 || hlen > CONFIG_REPO_HOST_MAX || s[hlen] != '=')
+		return errmsg_set(reterr, -EINVAL,
+				  "--repo-cred: expected HOST=USER:SECRET or HOST=@/path "
+				  "(value not shown)");
+	for (size_t i = 0; i < hlen; i++)
+		if (!host_char_ok(s[i]))
+			return errmsg_set(reterr, -EINVAL,
+					  "--repo-cred: the host holds a character other than "
+					  "[A-Za-z0-9.:_[]-] (value not shown)");
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return errmsg_set(reterr, -EINVAL,
+					  "--repo-cred %.*s: control character in the value", (int)hlen,
+					  s);
+	if (*v == '@') {
+		if (v[1] != '/')
+			return errmsg_set(reterr, -EINVAL,
+					  "--repo-cred %.*s: @FILE must be an absolute path", (int)hlen,
+					  s);
+		return 0;
+	}
+	colon = strchr(v, ':');
+	if (!colon || colon == v || !colon[1])
+		return errmsg_set(reterr, -EINVAL,
+				  "--repo-cred %.*s: expected USER:SECRET after '=' (value not shown)",
+				  (int)hlen, s);
+	return 0;
+}
+
+/* Adds a credential; one for the same host is replaced (the later one wins). */
+static int add_cred(struct config *cfg, const char *s, struct errmsg *reterr)
+{
+	size_t hlen = strcspn(s, "=");
+	int r = check_cred(s, reterr);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < cfg->nrepo_creds; i++) {
+		char *old = cfg->repo_creds[i];
+
+		if (strncmp(old, s, hlen + 1) == 0) {
+			char *copy = strdup(s);
+
+			if (!copy)
+				return -ENOMEM;
+			explicit_bzero(old, strlen(old));
+			free(old);
+			cfg->repo_creds[i] = copy;
+			return 0;
+		}
+	}
+	r = strv_add(&cfg->repo_creds, &cfg->nrepo_creds, CONFIG_REPO_CREDS_MAX, s);
+	if (r == -E2BIG)
+		return errmsg_set(reterr, -EINVAL, "--repo-cred: more than %d hosts",
+				  CONFIG_REPO_CREDS_MAX);
+	return r;
+}
+
+static int add_allow(struct config *cfg, const char *s, struct errmsg *reterr)
+{
+	size_t len = strlen(s);
+	int r;
+
+	if (len == 0 || len > CONFIG_REPO_PATTERN_MAX)
+		return errmsg_set(reterr, -EINVAL, "--repo-allow: 1 to %d bytes",
+				  CONFIG_REPO_PATTERN_MAX);
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return errmsg_set(reterr, -EINVAL,
+					  "--repo-allow: '%.64s' holds a space or control character",
+					  s);
+	r = strv_add(&cfg->repo_allow, &cfg->nrepo_allow, CONFIG_REPO_ALLOW_MAX, s);
+	if (r == -E2BIG)
+		return errmsg_set(reterr, -EINVAL, "--repo-allow: more than %d patterns",
+				  CONFIG_REPO_ALLOW_MAX);
+	return r;
+}
+
+void config_free(struct config *cfg)
+{
+	strv_free(&cfg->repo_allow, &cfg->nrepo_allow, false);
+	strv_free(&cfg->repo_creds, &cfg->nrepo_creds, true);
+}
+
+static int parse_one(int opt, const char *arg, struct config *cfg, struct errmsg *reterr)
 {
 	switch (opt) {
 	case 'r':
-		*redis_flag = arg;
+		if (strlen(arg) >= sizeof(cfg->redis_text))
+			return errmsg_set(reterr, -EINVAL, "--redis: longer than %zu bytes",
+					  sizeof(cfg->redis_text) - 1);
+		memcpy(cfg->redis_text, arg, strlen(arg) + 1);
+		cfg->redis_set = true;
 		return 0;
 	case 'i':
 		return copy_str("images", arg, cfg->images, sizeof(cfg->images), reterr);
@@ -264,18 +473,118 @@ static int parse_one(int opt, const char *arg, struct config *cfg, const char **
 	case OPT_METRICS_PORT:
 		return parse_uint("metrics-port", arg, 0, CONFIG_METRICS_PORT_MAX, &cfg->metrics_port,
 				  reterr);
+	case OPT_REPO_ALLOW:
+		return add_allow(cfg, arg, reterr);
+	case OPT_REPO_CRED:
+		return add_cred(cfg, arg, reterr);
+	case OPT_REPO_CACHE:
+		return copy_str("repo-cache", arg, cfg->repo_cache, sizeof(cfg->repo_cache), reterr);
+	case OPT_REPO_CACHE_MAX:
+		return parse_bytes("repo-cache-max", arg, 1ull << 20, CONFIG_REPO_CACHE_MAX_LIMIT,
+				   &cfg->repo_cache_max, reterr);
+	case OPT_REPO_MAX_BYTES:
+		return parse_bytes("repo-max-bytes", arg, 1, CONFIG_REPO_MAX_BYTES_LIMIT,
+				   &cfg->repo_max_bytes, reterr);
+	case OPT_REPO_TIMEOUT:
+		return parse_uint("repo-timeout", arg, 1, CONFIG_REPO_TIMEOUT_MAX_S,
+				  &cfg->repo_timeout_s, reterr);
 	default:
 		return -EINVAL;
 	}
 }
 
-int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reterr)
-{
-	const char *redis_flag = NULL;
-	struct redis_keys k;
-	int opt, r;
+/* ---- the --config file ---- */
 
-	set_defaults(cfg);
+struct file_ctx {
+	struct config *cfg;
+	bool inline_secret;		/* a credential with its secret in the file */
+};
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int file_pair(void *ud, const char *section, const char *name, const char *value,
+		     struct errmsg *reterr)
+{
+	struct file_ctx *c = ud;
+	char cred[CONFIG_REPO_CRED_MAX + 1];
+	size_t nlen = strlen(name), vlen = strlen(value);
+	bool on = false;
+	int r;
+
+	if (strcmp(section, "credentials") == 0) {
+		if (nlen + vlen + 1 > CONFIG_REPO_CRED_MAX)
+			return errmsg_set(reterr, -EINVAL, "credentials: longer than %d bytes",
+					  CONFIG_REPO_CRED_MAX);
+		memcpy(cred, name, nlen);
+		cred[nlen] = '=';
+		memcpy(cred + nlen + 1, value, vlen + 1);
+		if (value[0] != '@')
+			c->inline_secret = true;
+		r = add_cred(c->cfg, cred, reterr);
+		explicit_bzero(cred, sizeof(cred));
+		return r;
+	}
+	if (section[0] && strcmp(section, "corrald") != 0)
+		return errmsg_set(reterr, -EINVAL,
+				  "unknown section [%.64s] (expected none, [corrald] or "
+				  "[credentials])",
+				  section);
+	for (const struct option *o = options; o->name; o++) {
+		if (strcmp(o->name, name) != 0)
+			continue;
+		if (o->val == 'h' || o->val == 'V' || o->val == OPT_CONFIG)
+			break;
+		if (o->has_arg == no_argument) {
+			if (parse_bool(value, &on) < 0)
+				return errmsg_set(reterr, -EINVAL, "%s: expected true or false",
+						  name);
+			if (o->val == OPT_NO_POOL)
+				c->cfg->pool_off = on;
+			return 0;
+		}
+		if (o->val == OPT_REPO_CRED) {
+			const char *eq = strchr(value, '=');
+
+			if (!eq || eq[1] != '@')
+				c->inline_secret = true;
+		}
+		return parse_one(o->val, value, c->cfg, reterr);
+	}
+	return errmsg_set(reterr, -EINVAL, "unknown key '%.64s' (keys are corrald's long flags)",
+			  name);
+}
+
+static int load_file(struct config *cfg, struct errmsg *reterr)
+{
+	struct file_ctx c = { .cfg = cfg };
+	mode_t mode = 0;
+	int r;
+
+	r = config_file_load(cfg->config_file, file_pair, &c, &mode, reterr);
+	if (r < 0)
+		return r;
+	if (c.inline_secret && (mode & 0004))
+		return errmsg_set(reterr, -EPERM,
+				  "--config %.200s: holds credentials but others may read it "
+				  "(chmod o-r, or use host = @/path)",
+				  cfg->config_file);
+	return 0;
+}
+
+/* Pass 1: --help, --version, bad flags and --config (the file comes before the other flags). */
+static int first_pass(int argc, char **argv, struct config *cfg, struct errmsg *reterr)
+{
+	int opt;
+
 	optind = 0;	/* glibc: full re-initialisation, so tests can parse twice */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
@@ -289,24 +598,64 @@ int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reter
 		case '?':
 			return errmsg_set(reterr, -EINVAL, "unknown option '%.64s' (see --help)",
 					  argv[optind - 1]);
+		case OPT_CONFIG:
+			if (copy_str("config", optarg, cfg->config_file, sizeof(cfg->config_file),
+				     reterr) < 0)
+				return -EINVAL;
+			break;
 		default:
-			r = parse_one(opt, optarg, cfg, &redis_flag, reterr);
-			if (r < 0)
-				return r;
+			break;
 		}
 	}
 	if (optind < argc)
 		return errmsg_set(reterr, -EINVAL, "unexpected argument '%.64s' (see --help)",
 				  argv[optind]);
+	return 0;
+}
+
+int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reterr)
+{
+	struct redis_keys k;
+	int opt, r;
+
+	set_defaults(cfg);
+	r = first_pass(argc, argv, cfg, reterr);
+	if (r != 0)
+		return r;
+	if (cfg->config_file[0]) {
+		r = load_file(cfg, reterr);
+		if (r < 0)
+			return r;
+	}
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
+		if (opt == OPT_CONFIG)
+			continue;
+		if (opt == OPT_REPO_ALLOW && !cfg->allow_from_flags) {
+			/* the command line's list replaces the file's */
+			strv_free(&cfg->repo_allow, &cfg->nrepo_allow, false);
+			cfg->allow_from_flags = true;
+		}
+		r = parse_one(opt, optarg, cfg, reterr);
+		if (r < 0)
+			return r;
+	}
 	if (cfg->pool_min > cfg->pool_max)
 		return errmsg_set(reterr, -EINVAL, "--pool-min %u is above --pool-max %u",
 				  cfg->pool_min, cfg->pool_max);
-	r = redis_addr_resolve(redis_flag, &cfg->redis, reterr);
+	if (!cfg->repo_cache[0] &&
+	    snprintf(cfg->repo_cache, sizeof(cfg->repo_cache), "%s/repos", cfg->run_dir) >=
+		    (int)sizeof(cfg->repo_cache))
+		return errmsg_set(reterr, -EINVAL, "--run-dir: too long for <run-dir>/repos");
+	if (!cfg->redis_set) {
+		const char *env = getenv("CORRAL_REDIS");
+
+		snprintf(cfg->redis_text, sizeof(cfg->redis_text), "%s",
+			 env && *env ? env : CORRAL_DEFAULT_REDIS);
+	}
+	r = redis_addr_resolve(cfg->redis_set ? cfg->redis_text : NULL, &cfg->redis, reterr);
 	if (r < 0)
 		return r;
-	snprintf(cfg->redis_text, sizeof(cfg->redis_text), "%s",
-		 redis_flag ? redis_flag
-			    : getenv("CORRAL_REDIS") && *getenv("CORRAL_REDIS") ? getenv("CORRAL_REDIS")
-									       : CORRAL_DEFAULT_REDIS);
 	return redis_keys_init(&k, cfg->prefix, cfg->queue, reterr);
 }

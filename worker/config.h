@@ -1,6 +1,8 @@
 /*
- * config: corrald's command line and environment, parsed into one struct. Pure: it reads argv and
- * the environment it is given access to, never files or sockets, so it is unit-tested.
+ * config: corrald's command line, environment and --config INI file (config_file.c), parsed into
+ * one struct. It reads argv, the environment and that one file, never sockets or other files
+ * (a credential given as @/path is read by repo.c when it is used), so it is unit-tested.
+ * Precedence: defaults < environment < the file < flags.
  */
 #ifndef CORRALD_CONFIG_H
 #define CORRALD_CONFIG_H
@@ -29,6 +31,20 @@
 #define CONFIG_POOL_IDLE_MAX_MS 86400000u	/* 0: vm_pool's default (30 s) */
 #define CONFIG_POOL_WARMUP_MAX 1023	/* bytes of --pool-warmup's shell command */
 #define CONFIG_METRICS_PORT_MAX 65535u
+/* repo jobs (worker/repo.h) */
+#define CONFIG_REPO_ALLOW_MAX 64	/* --repo-allow patterns */
+#define CONFIG_REPO_PATTERN_MAX 2048	/* bytes of one pattern (= WIRE_URL_MAX) */
+#define CONFIG_REPO_CREDS_MAX 64	/* --repo-cred entries */
+#define CONFIG_REPO_CRED_MAX 4096	/* bytes of one HOST=USER:SECRET / HOST=@FILE */
+#define CONFIG_REPO_HOST_MAX 255
+#define CONFIG_REPO_CACHE_MAX_DEFAULT (2ull << 30)	/* 2 GiB */
+#define CONFIG_REPO_CACHE_MAX_LIMIT (1ull << 40)
+#define CONFIG_REPO_MAX_BYTES_DEFAULT (64ull << 20)	/* 64 MiB of checkout */
+#define CONFIG_REPO_MAX_BYTES_LIMIT (1ull << 30)
+#define CONFIG_REPO_MAX_FILES_DEFAULT 20000u
+#define CONFIG_REPO_MAX_FILE_DEFAULT (32ull << 20)
+#define CONFIG_REPO_TIMEOUT_DEFAULT_S 120u
+#define CONFIG_REPO_TIMEOUT_MAX_S 3600u
 
 struct config {
 	struct redis_addr redis;
@@ -53,15 +69,39 @@ struct config {
 	bool pool_warmup_set;		/* unset: `python3 -c pass`; "" = no warm-up */
 	char pool_warmup[CONFIG_POOL_WARMUP_MAX + 1];
 	unsigned metrics_port;		/* Prometheus text on 127.0.0.1; 0 = off */
+	char config_file[CONFIG_PATH_MAX];	/* --config, "" = none */
+	/* repo jobs: filled into struct repo_policy by main.c */
+	char **repo_allow;		/* owned, nrepo_allow fnmatch(3) patterns over the URL */
+	size_t nrepo_allow;
+	char **repo_creds;		/* owned, "HOST=USER:SECRET" | "HOST=@/file"; secrets */
+	size_t nrepo_creds;
+	char repo_cache[CONFIG_PATH_MAX];	/* default <run_dir>/repos */
+	unsigned long long repo_cache_max;	/* bytes */
+	unsigned long long repo_max_bytes;	/* checkout bytes */
+	unsigned repo_timeout_s;
+	/* internal to config.c */
+	bool redis_set;
+	bool allow_from_flags;
 };
 
 #define CONFIG_HELP 1
 #define CONFIG_VERSION 2
 
 /* Parses argv over the defaults (environment: CORRAL_REDIS, CORRAL_IMAGES, CORRAL_RUN_DIR,
- * CORRAL_LOG_LEVEL; hostname; number of CPUs). Returns 0, CONFIG_HELP, CONFIG_VERSION, or
- * -EINVAL with reterr naming the flag and what is wrong. */
+ * CORRAL_LOG_LEVEL; hostname; number of CPUs) and the --config file. Returns 0, CONFIG_HELP,
+ * CONFIG_VERSION, or -errno with reterr naming the flag (or file line) and what is wrong, never
+ * a credential. cfg owns allocated lists afterwards, also on failure: call config_free().
+ *
+ * The file's keys are the long flag names (`repo-allow = git://10.0.0.5:*`, `no-pool = true`),
+ * before any section or under [corrald]; `[credentials]` holds `host = user:secret` or
+ * `host = @/path` (= --repo-cred host=...). A flag given on the command line overrides the
+ * file: a scalar replaces it, --repo-allow replaces the file's whole list, --repo-cred replaces
+ * the file's entry for that host. Inline secrets in a file readable by others are refused. */
 int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reterr);
+/* Frees the lists (credentials wiped first). cfg may be parsed again afterwards. */
+void config_free(struct config *cfg);
+/* The host part of a --repo-cred entry, for logs (never the secret): copies up to n - 1 bytes. */
+void config_cred_host(const char *cred, char *out, size_t n);
 void config_usage(FILE *f);
 
 #endif
