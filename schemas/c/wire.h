@@ -44,8 +44,39 @@
 #define WIRE_CHUNK_MAX 65536			/* data bytes in one output message / frame */
 #define WIRE_FRAME_MAX (WIRE_JOB_ENCODED_MAX + 4096)	/* one agent frame payload */
 #define WIRE_FRAME_HEADER 4			/* big-endian u32 payload length */
+#define WIRE_IMAGE_MAX 32			/* image name: [a-z0-9_-]{1,32} */
+#define WIRE_FILES_MAX 1024			/* job files */
+#define WIRE_FILES_BYTES_MAX (768u * 1024u)	/* job files' data, in total */
+#define WIRE_PATH_MAX 4096			/* file path / output pattern, bytes */
+#define WIRE_MODE_MAX 07777u
+#define WIRE_OUTPUTS_MAX 64			/* output patterns of a job / a get frame */
+#define WIRE_ARTEFACTS_MAX_DEFAULT (4u * 1024u * 1024u)
+#define WIRE_ARTEFACTS_MAX_LIMIT (32u * 1024u * 1024u)
+#define WIRE_ARTEFACTS_COUNT_MAX 1024		/* artefacts in a result / file paths in a get */
+#define WIRE_URL_MAX 2048
+#define WIRE_REF_MAX 256
+#define WIRE_SUBDIR_MAX 255
+#define WIRE_DEPTH_LIMIT 2147483648u		/* repo depth ≤ 2^31 */
+#define WIRE_COMMIT_HEX 40
+/* the whole result record: artefacts' data plus their paths and the fixed fields */
+#define WIRE_RESULT_ENCODED_MAX (WIRE_ARTEFACTS_MAX_LIMIT + \
+				 WIRE_ARTEFACTS_COUNT_MAX * (WIRE_PATH_MAX + 64) + 8192)
 
 /* ---- job (schemas/job.md) ---- */
+struct wire_file {
+	char *path;		/* absolute, no ".." component, not "/" */
+	uint32_t mode;		/* ≤ 07777, default 0644 */
+	uint8_t *data;		/* owned, NULL when len 0 */
+	size_t len;
+};
+
+struct wire_repo {
+	char *url;		/* 1..WIRE_URL_MAX bytes */
+	char *ref;		/* never NULL after decode; default "HEAD" */
+	uint32_t depth;		/* 0 = full history */
+	char *subdir;		/* never NULL after decode; default "repo"; relative */
+};
+
 struct wire_job {
 	char id[WIRE_ID_MAX + 1];
 	char **argv;		/* argc items + NULL */
@@ -58,6 +89,13 @@ struct wire_job {
 	uint64_t output_max;
 	uint32_t max_attempts;
 	uint64_t submitted_ms;	/* client wall clock, ms since epoch; 0 = unknown */
+	char image[WIRE_IMAGE_MAX + 1];		/* "" = the template's image */
+	struct wire_file *files;	/* nfiles items, owned */
+	size_t nfiles;
+	char **outputs;		/* noutputs absolute paths / glob patterns + NULL; may be NULL */
+	size_t noutputs;
+	uint64_t artefacts_max;	/* default WIRE_ARTEFACTS_MAX_DEFAULT */
+	struct wire_repo *repo;	/* NULL: not a repo job */
 };
 
 /* Decodes and validates. 0, -EBADMSG (not msgpack / wrong shape), -EINVAL (bad value),
@@ -72,6 +110,13 @@ struct wire_job *wire_job_free(struct wire_job *job);
 /* Allocates an empty job with all defaults set (for producers). */
 struct wire_job *wire_job_new(void);
 bool wire_id_valid(const char *s, size_t len);
+/* Checks a put/file path: absolute, ≤ WIRE_PATH_MAX, no NUL, no "." or ".." component, not "/".
+ * 0 or -EINVAL / -EMSGSIZE naming field. */
+int wire_check_path(const char *field, const char *s, size_t len, struct errmsg *reterr);
+/* Checks a repo subdir: relative, ≤ WIRE_SUBDIR_MAX, no empty, "." or ".." component. */
+int wire_check_subdir(const char *field, const char *s, size_t len, struct errmsg *reterr);
+/* Checks a git ref: a branch, tag, refs/... name or a 40-hex commit (git check-ref-format rules). */
+int wire_check_ref(const char *field, const char *s, size_t len, struct errmsg *reterr);
 
 /* ---- job states (schemas/event.md) ---- */
 enum wire_state {
@@ -122,6 +167,19 @@ struct wire_timings {	/* wall clock ms since epoch; 0 = not reached */
 	uint64_t first_output_ms;
 	uint64_t exited_ms;
 	uint64_t written_ms;	/* result written */
+	uint64_t fetch_ms;	/* duration of the host-side repo fetch+export (0 = none) */
+	uint64_t files_ms;	/* duration of placing files + checkout in the VM */
+	uint64_t collect_ms;	/* duration of collecting artefacts */
+	bool mirror_hit;	/* the repo came from the worker's mirror without a network clone */
+};
+
+struct wire_artefact {
+	char *path;		/* absolute path in the guest */
+	uint64_t size;		/* real size of the file */
+	uint32_t mode;		/* ≤ 07777 */
+	uint8_t *data;		/* owned; len ≤ size bytes, NULL when len 0 */
+	size_t len;
+	bool truncated;		/* len < size: cut or dropped for artefacts_max */
 };
 
 struct wire_result {
@@ -138,16 +196,26 @@ struct wire_result {
 	uint64_t stderr_bytes;
 	bool truncated;		/* output over output_max was dropped */
 	struct wire_timings t;
+	char commit[WIRE_COMMIT_HEX + 1];	/* "" when not a repo job, else 40 lowercase hex */
+	struct wire_artefact *artefacts;	/* owned; wire_result_clear() frees */
+	size_t nartefacts;
+	bool artefacts_truncated;		/* some artefact cut or dropped for artefacts_max */
 };
 
+/* Decodes into *ret, which then owns its artefacts: call wire_result_clear(). On failure *ret
+ * is left untouched. */
 int wire_result_decode(const void *data, size_t len, struct wire_result *ret, struct errmsg *reterr);
+/* Frees the artefacts (and zeroes nartefacts); NULL-safe, safe to call twice. */
+void wire_result_clear(struct wire_result *r);
 int wire_result_encode(const struct wire_result *r, struct buf *out, struct errmsg *reterr);
-/* Writes the result as one JSON object (for `corral result --json`) into out. */
+/* Writes the result as one JSON object (for `corral result --json`) into out; artefacts' data
+ * is base64 under "data_b64". */
 int wire_result_to_json(const struct wire_result *r, struct buf *out);
 
 /* ---- guest-agent frames (schemas/agent-frame.md) ----
  * On the virtio-serial port, each frame is a 4-byte big-endian length, then that many bytes of
- * msgpack map. Host → guest: INIT, EXEC, SIGNAL. Guest → host: READY, STARTED, OUTPUT, EXIT, ERROR. */
+ * msgpack map. Host → guest: INIT, EXEC, SIGNAL, PUT, PUTEND, GET. Guest → host: READY, STARTED,
+ * OUTPUT, EXIT, ERROR, PUTOK, FILE, GETEND. */
 enum wire_frame_type {
 	WIRE_FRAME_UNKNOWN,	/* a "t" this version does not know: receivers ignore it */
 	WIRE_FRAME_READY,	/* g→h: agent up; version */
@@ -158,7 +226,15 @@ enum wire_frame_type {
 	WIRE_FRAME_EXIT,	/* g→h: id, exit_code or signal */
 	WIRE_FRAME_SIGNAL,	/* h→g: id, signal (to the process group) */
 	WIRE_FRAME_ERROR,	/* g→h: id (0 = not about an exec), err (errno), message */
+	WIRE_FRAME_PUT,		/* h→g: id (may be 0), path, kind, mode, data, append, target, uid, gid */
+	WIRE_FRAME_PUTEND,	/* h→g: id: end of a put batch */
+	WIRE_FRAME_PUTOK,	/* g→h: id, count, bytes: the batch was placed */
+	WIRE_FRAME_GET,		/* h→g: id, patterns, max, uid, gid */
+	WIRE_FRAME_FILE,	/* g→h: id, path, size, mode, offset, data, last, truncated */
+	WIRE_FRAME_GETEND,	/* g→h: id, count, truncated */
 };
+
+enum wire_put_kind { WIRE_PUT_FILE, WIRE_PUT_DIR, WIRE_PUT_SYMLINK };
 
 #define WIRE_SEED_MAX 64
 
@@ -190,6 +266,17 @@ struct wire_frame {
 	uint64_t time_ns;	/* wall clock, ns since epoch */
 	uint8_t seed[WIRE_SEED_MAX];
 	size_t seed_len;
+	/* PUT (path, target, kind, mode, data, append, uid, gid), FILE (path, size, mode, offset,
+	 * data, last, truncated), PUTOK (count, bytes), GET (patterns, max, uid, gid),
+	 * GETEND (count, truncated) */
+	char *path;		/* owned; PUT: wire_check_path() rules; FILE: absolute */
+	char *target;		/* owned; PUT symlink target, else NULL */
+	uint8_t kind;		/* enum wire_put_kind */
+	uint32_t mode;		/* ≤ 07777; PUT default 0644 (file) / 0755 (dir) / 0777 (symlink) */
+	bool append, last, truncated;
+	uint64_t size, offset, max, count, bytes;
+	char **patterns;	/* npatterns + NULL */
+	size_t npatterns;
 };
 
 /* Decodes one frame payload (without its length header). Caller owns *ret. */

@@ -13,6 +13,7 @@
 
 #include "wire.h"
 #include "wire_internal.h"
+#include "wire_frame_int.h"
 
 #define WIRE_EXIT_CODE_MAX 255
 #define WIRE_SIGNAL_MAX 64
@@ -23,15 +24,18 @@ static const char *const type_names[] = {
 	[WIRE_FRAME_INIT] = "init",	  [WIRE_FRAME_EXEC] = "exec",
 	[WIRE_FRAME_STARTED] = "started", [WIRE_FRAME_OUTPUT] = "output",
 	[WIRE_FRAME_EXIT] = "exit",	  [WIRE_FRAME_SIGNAL] = "signal",
-	[WIRE_FRAME_ERROR] = "error",
+	[WIRE_FRAME_ERROR] = "error",	  [WIRE_FRAME_PUT] = "put",
+	[WIRE_FRAME_PUTEND] = "putend",	  [WIRE_FRAME_PUTOK] = "putok",
+	[WIRE_FRAME_GET] = "get",	  [WIRE_FRAME_FILE] = "file",
+	[WIRE_FRAME_GETEND] = "getend",
 };
 #define TYPE_COUNT (sizeof(type_names) / sizeof(type_names[0]))
 
-enum { F_T, F_ID, F_ARGV, F_ENV, F_CWD, F_UID, F_GID, F_PID, F_FD, F_DATA, F_EXIT, F_SIGNAL,
-       F_ERR, F_MESSAGE, F_VERSION, F_TIME, F_SEED, F_COUNT_ };
 static const char *const frame_keys[F_COUNT_] = {
 	"t", "id", "argv", "env", "cwd", "uid", "gid", "pid", "fd", "data", "exit_code",
-	"signal", "err", "message", "version", "time_ns", "seed",
+	"signal", "err", "message", "version", "time_ns", "seed", "path", "kind", "mode",
+	"append", "target", "size", "offset", "last", "truncated", "max", "count", "bytes",
+	"patterns",
 };
 
 struct wire_frame *wire_frame_free(struct wire_frame *f)
@@ -42,6 +46,9 @@ struct wire_frame *wire_frame_free(struct wire_frame *f)
 	wire_strv_free(f->env);
 	free(f->cwd);
 	free(f->data);
+	free(f->path);
+	free(f->target);
+	wire_strv_free(f->patterns);
 	free(f);
 	return NULL;
 }
@@ -98,8 +105,8 @@ static int frame_env(const msgpack_object *o, struct wire_frame *f, struct errms
 	return 0;
 }
 
-static int get_u32(const msgpack_object *o, const char *field, bool required, uint32_t min,
-		   uint32_t max, uint32_t *ret, struct errmsg *reterr)
+int wire_frame_get_u32(const msgpack_object *o, const char *field, bool required, uint32_t min,
+		       uint32_t max, uint32_t *ret, struct errmsg *reterr)
 {
 	uint64_t u = *ret;
 	int r = wire_get_u64(o, field, required, min, max, &u, reterr);
@@ -133,10 +140,10 @@ static int frame_exec(const msgpack_object **k, struct wire_frame *f, struct err
 		return r;
 	if (f->cwd && f->cwd[0] != '/')
 		return errmsg_set(reterr, -EINVAL, "cwd: not an absolute path");
-	r = get_u32(k[F_UID], "uid", true, 0, UINT32_MAX - 1, &f->uid, reterr);
+	r = wire_frame_get_u32(k[F_UID], "uid", true, 0, UINT32_MAX - 1, &f->uid, reterr);
 	if (r < 0)
 		return r;
-	return get_u32(k[F_GID], "gid", true, 0, UINT32_MAX - 1, &f->gid, reterr);
+	return wire_frame_get_u32(k[F_GID], "gid", true, 0, UINT32_MAX - 1, &f->gid, reterr);
 }
 
 static int frame_exit(const msgpack_object **k, struct wire_frame *f, struct errmsg *reterr)
@@ -159,14 +166,15 @@ static int frame_exit(const msgpack_object **k, struct wire_frame *f, struct err
 static int frame_fields(const msgpack_object **k, struct wire_frame *f, struct errmsg *reterr)
 {
 	bool need_id = f->type != WIRE_FRAME_READY && f->type != WIRE_FRAME_INIT &&
-		       f->type != WIRE_FRAME_ERROR;
+		       f->type != WIRE_FRAME_ERROR && f->type != WIRE_FRAME_PUT;
 	uint64_t u;
 	int r;
 
 	if (f->type == WIRE_FRAME_UNKNOWN)
 		return 0;
 	if (f->type != WIRE_FRAME_READY && f->type != WIRE_FRAME_INIT) {
-		r = get_u32(k[F_ID], "id", need_id, need_id ? 1 : 0, UINT32_MAX, &f->id, reterr);
+		r = wire_frame_get_u32(k[F_ID], "id", need_id, need_id ? 1 : 0, UINT32_MAX, &f->id,
+				       reterr);
 		if (r < 0)
 			return r;
 	}
@@ -216,7 +224,7 @@ static int frame_fields(const msgpack_object **k, struct wire_frame *f, struct e
 				  reterr);
 		return r < 0 ? r : 0;
 	default:
-		return 0;
+		return wire_frame_files_decode(k, f, reterr);
 	}
 }
 
@@ -266,7 +274,7 @@ static size_t frame_nfields(const struct wire_frame *f)
 	case WIRE_FRAME_EXIT: return 2;
 	case WIRE_FRAME_SIGNAL: return 2;
 	case WIRE_FRAME_ERROR: return 2 + (f->message[0] != '\0');
-	default: return 0;
+	default: return wire_frame_files_nfields(f);
 	}
 }
 
@@ -319,7 +327,7 @@ static int frame_pack(const struct wire_frame *f, struct wire_out *w)
 			r = wire_kv_str(w, "message", f->message);
 		return r;
 	default:
-		return -EINVAL;
+		return wire_frame_files_pack(f, w);
 	}
 }
 
@@ -339,7 +347,10 @@ static int frame_check(const struct wire_frame *f, struct errmsg *reterr)
 			if (!f->env[i])
 				return errmsg_set(reterr, -EINVAL, "env[%zu]: NULL", i);
 	}
-	if (f->type == WIRE_FRAME_OUTPUT && f->len > WIRE_CHUNK_MAX)
+	if (wire_frame_files_check(f, reterr) < 0)
+		return -EINVAL;	/* reterr says why */
+	if ((f->type == WIRE_FRAME_OUTPUT || f->type == WIRE_FRAME_PUT ||
+	     f->type == WIRE_FRAME_FILE) && f->len > WIRE_CHUNK_MAX)
 		return errmsg_set(reterr, -EMSGSIZE, "data: %zu bytes, longer than %d", f->len,
 				  WIRE_CHUNK_MAX);
 	if (f->type == WIRE_FRAME_INIT && f->seed_len > WIRE_SEED_MAX)

@@ -19,7 +19,7 @@
 #include "wire.h"
 
 #define WIRE_DEPTH_MAX 16	/* nested arrays/maps, the top-level map counts as 1 */
-#define WIRE_OBJECTS_MAX 8192	/* msgpack objects in one message, keys and values */
+#define WIRE_OBJECTS_MAX 16384	/* msgpack objects in one message, keys and values */
 #define WIRE_NAME_MAX 48	/* formatted field names such as "argv[12]" */
 
 /* One parsed message: the unpacked tree lives in u's zone until wire_doc_free(). */
@@ -116,5 +116,19 @@ int wire_kv_argv(struct wire_out *w, const char *key, char *const *v, size_t n);
 int wire_pack_map(struct wire_out *w, size_t n);
 /* Turns a packer's return into 0 or negative errno (w->err when the buf refused). */
 int wire_out_status(struct wire_out *w, int packer_ret);
+
+/* Job additions (wire_job_files.c): image, files, outputs, artefacts_max, repo. Each decodes
+ * one key of the job map into job; the packers write key + value. */
+int wire_job_image(const msgpack_object *o, struct wire_job *job, struct errmsg *reterr);
+int wire_job_files(const msgpack_object *o, struct wire_job *job, struct errmsg *reterr);
+int wire_job_outputs(const msgpack_object *o, struct wire_job *job, struct errmsg *reterr);
+int wire_job_repo(const msgpack_object *o, struct wire_job *job, struct errmsg *reterr);
+void wire_job_files_free(struct wire_job *job);
+/* Number of map entries wire_job_pack_extra() writes. */
+size_t wire_job_extra_count(const struct wire_job *job);
+int wire_job_pack_extra(const struct wire_job *job, struct wire_out *w);
+/* Non-empty array of ≤ max absolute paths/patterns (≤ WIRE_PATH_MAX bytes), NULL-terminated copy. */
+int wire_get_patterns(const msgpack_object *o, const char *field, size_t max, bool required,
+		      char ***ret, size_t *retc, struct errmsg *reterr);
 
 #endif

@@ -14,10 +14,10 @@
 #include "wire_internal.h"
 
 enum { J_ID, J_ARGV, J_ENV, J_CWD, J_TEMPLATE, J_TIMEOUT, J_OUTPUT_MAX, J_ATTEMPTS, J_SUBMITTED,
-       J_COUNT_ };
+       J_IMAGE, J_FILES, J_OUTPUTS, J_ARTEFACTS_MAX, J_REPO, J_COUNT_ };
 static const char *const job_keys[J_COUNT_] = {
 	"id", "argv", "env", "cwd", "template", "timeout_ms", "output_max", "max_attempts",
-	"submitted_ms",
+	"submitted_ms", "image", "files", "outputs", "artefacts_max", "repo",
 };
 
 struct wire_job *wire_job_new(void)
@@ -30,6 +30,7 @@ struct wire_job *wire_job_new(void)
 	job->timeout_ms = WIRE_TIMEOUT_MS_DEFAULT;
 	job->output_max = WIRE_OUTPUT_MAX_DEFAULT;
 	job->max_attempts = WIRE_ATTEMPTS_DEFAULT;
+	job->artefacts_max = WIRE_ARTEFACTS_MAX_DEFAULT;
 	return job;
 }
 
@@ -40,6 +41,7 @@ struct wire_job *wire_job_free(struct wire_job *job)
 	wire_strv_free(job->argv);
 	wire_strv_free(job->env);
 	free(job->cwd);
+	wire_job_files_free(job);
 	free(job);
 	return NULL;
 }
@@ -157,7 +159,22 @@ static int job_fields(const msgpack_object **f, struct wire_job *job, struct err
 	job->max_attempts = (uint32_t)u;
 	r = wire_get_u64(f[J_SUBMITTED], "submitted_ms", false, 0, INT64_MAX, &job->submitted_ms,
 			 reterr);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	r = wire_job_image(f[J_IMAGE], job, reterr);
+	if (r < 0)
+		return r;
+	r = wire_job_files(f[J_FILES], job, reterr);
+	if (r < 0)
+		return r;
+	r = wire_job_outputs(f[J_OUTPUTS], job, reterr);
+	if (r < 0)
+		return r;
+	r = wire_get_u64(f[J_ARTEFACTS_MAX], "artefacts_max", false, 0, WIRE_ARTEFACTS_MAX_LIMIT,
+			 &job->artefacts_max, reterr);
+	if (r < 0)
+		return r;
+	return wire_job_repo(f[J_REPO], job, reterr);
 }
 
 int wire_job_decode(const void *data, size_t len, struct wire_job **ret, struct errmsg *reterr)
@@ -223,7 +240,7 @@ out:
 
 static int job_pack(const struct wire_job *job, struct wire_out *w)
 {
-	size_t n = 8 + (job->envc > 0) + (job->cwd != NULL);
+	size_t n = 8 + (job->envc > 0) + (job->cwd != NULL) + wire_job_extra_count(job);
 	int r;
 
 	r = wire_pack_map(w, n);
@@ -257,6 +274,8 @@ static int job_pack(const struct wire_job *job, struct wire_out *w)
 		r = wire_kv_u64(w, "max_attempts", job->max_attempts);
 	if (!r)
 		r = wire_kv_u64(w, "submitted_ms", job->submitted_ms);
+	if (!r)
+		r = wire_job_pack_extra(job, w);
 	return r;
 }
 
@@ -282,6 +301,18 @@ int wire_job_encode(const struct wire_job *job, struct buf *out, struct errmsg *
 	for (size_t i = 0; i < job->argc; i++)
 		if (!job->argv[i])
 			return errmsg_set(reterr, -EINVAL, "argv[%zu]: NULL", i);
+	if (wire_check_cstr(job->image, sizeof(job->image), "image", reterr) < 0)
+		return -EINVAL;
+	if ((!job->files && job->nfiles) || (!job->outputs && job->noutputs))
+		return errmsg_set(reterr, -EINVAL, "files/outputs: NULL with a count");
+	for (size_t i = 0; i < job->nfiles; i++)
+		if (!job->files[i].path || (!job->files[i].data && job->files[i].len))
+			return errmsg_set(reterr, -EINVAL, "files[%zu]: NULL path or data", i);
+	for (size_t i = 0; i < job->noutputs; i++)
+		if (!job->outputs[i])
+			return errmsg_set(reterr, -EINVAL, "outputs[%zu]: NULL", i);
+	if (job->repo && !job->repo->url)
+		return errmsg_set(reterr, -EINVAL, "repo.url: NULL");
 	wire_out_init(&w, out);
 	r = job_pack(job, &w);
 	if (r < 0) {

@@ -108,6 +108,59 @@ static int json_kstr(struct buf *out, const char *key, const char *val)
 	return r < 0 ? r : json_str(out, val);
 }
 
+static int json_b64(struct buf *out, const uint8_t *p, size_t len)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char q[4];
+	int r;
+
+	r = buf_reserve(out, 2 + (len + 2) / 3 * 4);
+	if (!r)
+		r = buf_append(out, "\"", 1);
+	for (size_t i = 0; !r && i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		q[0] = tab[(v >> 18) & 63];
+		q[1] = tab[(v >> 12) & 63];
+		q[2] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < len ? tab[v & 63] : '=';
+		r = buf_append(out, q, 4);
+	}
+	if (!r)
+		r = buf_append(out, "\"", 1);
+	return r;
+}
+
+static int json_artefacts(struct buf *out, const struct wire_result *res)
+{
+	int r = json_raw(out, ",\"artefacts_truncated\":%s,\"artefacts\":[",
+			 res->artefacts_truncated ? "true" : "false");
+
+	for (size_t i = 0; !r && i < res->nartefacts; i++) {
+		const struct wire_artefact *a = &res->artefacts[i];
+
+		r = json_raw(out, "%s{\"path\":", i ? "," : "");
+		if (!r)
+			r = json_str(out, a->path);
+		if (!r)
+			r = json_raw(out, ",\"size\":%" PRIu64 ",\"mode\":%" PRIu32
+				     ",\"truncated\":%s,\"len\":%zu,\"data_b64\":", a->size, a->mode,
+				     a->truncated ? "true" : "false", a->len);
+		if (!r)
+			r = json_b64(out, a->data, a->len);
+		if (!r)
+			r = buf_append(out, "}", 1);
+	}
+	if (!r)
+		r = buf_append(out, "]", 1);
+	return r;
+}
+
 int wire_result_to_json(const struct wire_result *res, struct buf *out)
 {
 	const struct wire_timings *t = &res->t;
@@ -117,8 +170,13 @@ int wire_result_to_json(const struct wire_result *res, struct buf *out)
 	if (strnlen(res->id, sizeof(res->id)) == sizeof(res->id) ||
 	    strnlen(res->reason, sizeof(res->reason)) == sizeof(res->reason) ||
 	    strnlen(res->worker, sizeof(res->worker)) == sizeof(res->worker) ||
-	    strnlen(res->accel, sizeof(res->accel)) == sizeof(res->accel))
+	    strnlen(res->accel, sizeof(res->accel)) == sizeof(res->accel) ||
+	    strnlen(res->commit, sizeof(res->commit)) == sizeof(res->commit) ||
+	    (res->nartefacts && !res->artefacts))
 		return -EINVAL;
+	for (size_t i = 0; i < res->nartefacts; i++)
+		if (!res->artefacts[i].path || (res->artefacts[i].len && !res->artefacts[i].data))
+			return -EINVAL;
 	r = json_raw(out, "{\"v\":%d,\"id\":", WIRE_VERSION);
 	if (!r)
 		r = json_str(out, res->id);
@@ -147,8 +205,18 @@ int wire_result_to_json(const struct wire_result *res, struct buf *out)
 			     t->claimed_ms, t->vm_ms, t->started_ms);
 	if (!r)
 		r = json_raw(out, ",\"first_output_ms\":%" PRIu64 ",\"exited_ms\":%" PRIu64
-			     ",\"written_ms\":%" PRIu64 "}}", t->first_output_ms, t->exited_ms,
+			     ",\"written_ms\":%" PRIu64, t->first_output_ms, t->exited_ms,
 			     t->written_ms);
+	if (!r)
+		r = json_raw(out, ",\"fetch_ms\":%" PRIu64 ",\"files_ms\":%" PRIu64
+			     ",\"collect_ms\":%" PRIu64 ",\"mirror_hit\":%s}", t->fetch_ms,
+			     t->files_ms, t->collect_ms, t->mirror_hit ? "true" : "false");
+	if (!r)
+		r = json_kstr(out, "commit", res->commit);
+	if (!r)
+		r = json_artefacts(out, res);
+	if (!r)
+		r = buf_append(out, "}", 1);
 	if (r < 0)
 		out->len = start;
 	return r;

@@ -9,29 +9,32 @@
 
 #include "wire.h"
 #include "wire_internal.h"
+#include "wire_result_int.h"
 
-#define WIRE_RESULT_ENCODED_MAX 4096
 #define WIRE_EXIT_CODE_MAX 255
 #define WIRE_SIGNAL_MAX 64
 
 enum { R_ID, R_STATE, R_ATTEMPT, R_EXIT, R_SIGNAL, R_REASON, R_WORKER, R_ACCEL, R_STDOUT,
-       R_STDERR, R_TRUNC, R_TIMINGS, R_COUNT_ };
+       R_STDERR, R_TRUNC, R_TIMINGS, R_COMMIT, R_ARTEFACTS, R_ARTS_TRUNC, R_COUNT_ };
 static const char *const result_keys[R_COUNT_] = {
 	"id", "state", "attempt", "exit_code", "signal", "reason", "worker", "accel",
-	"stdout_bytes", "stderr_bytes", "truncated", "timings",
+	"stdout_bytes", "stderr_bytes", "truncated", "timings", "commit", "artefacts",
+	"artefacts_truncated",
 };
 
-enum { T_QUEUED, T_CLAIMED, T_VM, T_STARTED, T_FIRST, T_EXITED, T_WRITTEN, T_COUNT_ };
+/* T_MIRROR (a bool) comes last; the others are u64 slots */
+enum { T_QUEUED, T_CLAIMED, T_VM, T_STARTED, T_FIRST, T_EXITED, T_WRITTEN, T_FETCH, T_FILES,
+       T_COLLECT, T_MIRROR, T_COUNT_ };
 static const char *const timing_keys[T_COUNT_] = {
 	"queued_ms", "claimed_ms", "vm_ms", "started_ms", "first_output_ms", "exited_ms",
-	"written_ms",
+	"written_ms", "fetch_ms", "files_ms", "collect_ms", "mirror_hit",
 };
 
 static uint64_t *timing_slot(struct wire_timings *t, int i)
 {
-	uint64_t *slots[T_COUNT_] = {
+	uint64_t *slots[T_MIRROR] = {
 		&t->queued_ms, &t->claimed_ms, &t->vm_ms, &t->started_ms, &t->first_output_ms,
-		&t->exited_ms, &t->written_ms,
+		&t->exited_ms, &t->written_ms, &t->fetch_ms, &t->files_ms, &t->collect_ms,
 	};
 
 	return slots[i];
@@ -52,13 +55,26 @@ static int result_timings(const msgpack_object *o, struct wire_timings *t,
 	r = wire_map_fields(o, timing_keys, T_COUNT_, f, "timings.", reterr);
 	if (r < 0)
 		return r;
-	for (int i = 0; i < T_COUNT_; i++) {
+	for (int i = 0; i < T_MIRROR; i++) {
 		strcpy(name, "timings.");
 		strcat(name, timing_keys[i]);
 		r = wire_get_u64(f[i], name, false, 0, INT64_MAX, timing_slot(t, i), reterr);
 		if (r < 0)
 			return r;
 	}
+	r = wire_get_bool(f[T_MIRROR], "timings.mirror_hit", false, &t->mirror_hit, reterr);
+	return r < 0 ? r : 0;
+}
+
+static int result_commit(const msgpack_object *o, char *dst, struct errmsg *reterr)
+{
+	int r = wire_copy_str(o, "commit", false, dst, WIRE_COMMIT_HEX + 1, reterr);
+	size_t n = strlen(dst);
+
+	if (r <= 0 || n == 0)
+		return r;
+	if (n != WIRE_COMMIT_HEX || strspn(dst, "0123456789abcdef") != n)
+		return errmsg_set(reterr, -EINVAL, "commit: expected 40 lowercase hex digits");
 	return 0;
 }
 
@@ -128,7 +144,17 @@ static int result_fields(const msgpack_object **f, struct wire_result *res,
 	r = wire_get_bool(f[R_TRUNC], "truncated", false, &res->truncated, reterr);
 	if (r < 0)
 		return r;
-	return result_timings(f[R_TIMINGS], &res->t, reterr);
+	r = result_timings(f[R_TIMINGS], &res->t, reterr);
+	if (r < 0)
+		return r;
+	r = result_commit(f[R_COMMIT], res->commit, reterr);
+	if (r < 0)
+		return r;
+	r = wire_get_bool(f[R_ARTS_TRUNC], "artefacts_truncated", false,
+			  &res->artefacts_truncated, reterr);
+	if (r < 0)
+		return r;
+	return wire_result_artefacts(f[R_ARTEFACTS], res, reterr);
 }
 
 int wire_result_decode(const void *data, size_t len, struct wire_result *ret,
@@ -151,7 +177,10 @@ int wire_result_decode(const void *data, size_t len, struct wire_result *ret,
 		goto out;
 	r = 0;
 	*ret = res;
+	res.artefacts = NULL;
+	res.nartefacts = 0;
 out:
+	wire_result_clear(&res);
 	wire_doc_free(&doc);
 	return r;
 }
@@ -160,7 +189,7 @@ static int result_pack(const struct wire_result *res, struct wire_out *w)
 {
 	int r;
 
-	r = wire_pack_map(w, 13);
+	r = wire_pack_map(w, 16);
 	if (!r)
 		r = wire_kv_u64(w, "v", WIRE_VERSION);
 	if (!r)
@@ -192,9 +221,17 @@ static int result_pack(const struct wire_result *res, struct wire_out *w)
 		r = wire_pack_key(w, "timings");
 	if (!r)
 		r = wire_pack_map(w, T_COUNT_);
-	for (int i = 0; !r && i < T_COUNT_; i++)
+	for (int i = 0; !r && i < T_MIRROR; i++)
 		r = wire_kv_u64(w, timing_keys[i],
 				*timing_slot((struct wire_timings *)&res->t, i));
+	if (!r)
+		r = wire_kv_bool(w, "mirror_hit", res->t.mirror_hit);
+	if (!r)
+		r = wire_kv_str(w, "commit", res->commit);
+	if (!r)
+		r = wire_kv_bool(w, "artefacts_truncated", res->artefacts_truncated);
+	if (!r)
+		r = wire_result_pack_artefacts(res, w);
 	return r;
 }
 
@@ -210,8 +247,16 @@ int wire_result_encode(const struct wire_result *res, struct buf *out, struct er
 	if (wire_check_cstr(res->id, sizeof(res->id), "id", reterr) < 0 ||
 	    wire_check_cstr(res->reason, sizeof(res->reason), "reason", reterr) < 0 ||
 	    wire_check_cstr(res->worker, sizeof(res->worker), "worker", reterr) < 0 ||
-	    wire_check_cstr(res->accel, sizeof(res->accel), "accel", reterr) < 0)
+	    wire_check_cstr(res->accel, sizeof(res->accel), "accel", reterr) < 0 ||
+	    wire_check_cstr(res->commit, sizeof(res->commit), "commit", reterr) < 0)
 		return -EINVAL;
+	if (!res->artefacts && res->nartefacts)
+		return errmsg_set(reterr, -EINVAL, "artefacts: NULL with count %zu",
+				  res->nartefacts);
+	for (size_t i = 0; i < res->nartefacts; i++)
+		if (!res->artefacts[i].path ||
+		    (!res->artefacts[i].data && res->artefacts[i].len))
+			return errmsg_set(reterr, -EINVAL, "artefacts[%zu]: NULL path or data", i);
 	wire_out_init(&w, out);
 	r = result_pack(res, &w);
 	if (r < 0) {
@@ -221,6 +266,7 @@ int wire_result_encode(const struct wire_result *res, struct buf *out, struct er
 	r = wire_result_decode(out->data + start, out->len - start, &check, reterr);
 	if (r < 0)
 		goto fail;
+	wire_result_clear(&check);
 	return 0;
 fail:
 	out->len = start;

@@ -68,7 +68,8 @@ def job(**kw):
 
 DROP = object()
 JOB_DEFAULTS = ["cwd=(null)", "template=default", "timeout_ms=60000", "output_max=1048576",
-                "max_attempts=3", "submitted_ms=0", "envc=0"]
+                "max_attempts=3", "submitted_ms=0", "envc=0", "image=", "nfiles=0",
+                "noutputs=0", "artefacts_max=4194304", "repo=(null)"]
 
 
 def gen_job():
@@ -132,7 +133,7 @@ def gen_job():
     invalid("job", "reserved_byte_inside", b"\x83\xa1v\x01\xa2id\xc1\xa4argv\x91\xa1x",
             "reserved byte 0xc1")
     invalid("job", "too_deep", job(future=nested(20)), "nested deeper than 16")
-    invalid("job", "too_many_objects", job(future=[None] * 9000), "more than 8192")
+    invalid("job", "too_many_objects", job(future=[None] * 17000), "more than 16384")
     invalid("job", "map_key_int", pack_pairs([("v", 1), (1, "x"), ("id", "j"),
                                               ("argv", ["x"])]), "map key 1: expected string")
     invalid("job", "duplicate_key", pack_pairs([("v", 1), ("id", "a"), ("argv", ["x"]),
@@ -198,6 +199,166 @@ def gen_job():
     invalid("job", "cwd_too_long", job(cwd="/" + "d" * 4096), "cwd: 4097 bytes, longer than 4096")
     invalid("job", "cwd_nul", job(cwd="/tmp\x00/x"), "cwd: contains a NUL byte")
     invalid("job", "cwd_int", job(cwd=1), "cwd: expected string, got int")
+    gen_job_files()
+
+
+def fentry(path="/home/corral/a.txt", **kw):
+    o = {"path": path, "mode": 0o644, "data": b"hello\n"}
+    if path is DROP:
+        del o["path"]
+    for k, v in kw.items():
+        if v is DROP:
+            o.pop(k, None)
+        else:
+            o[k] = v
+    return o
+
+
+def repo(**kw):
+    o = {"url": "https://example.org/x.git"}
+    for k, v in kw.items():
+        if v is DROP:
+            o.pop(k, None)
+        else:
+            o[k] = v
+    return o
+
+
+def raw_job(key, raw):
+    """job() plus key whose value is the already-encoded raw bytes."""
+    base = job()
+    out = bytes([0x80 | (len(base) + 1)])
+    for k, v in base.items():
+        out += pack(k) + pack(v)
+    return out + pack(key) + raw
+
+
+def gen_job_files():
+    """Issue 5: image, files, outputs, artefacts_max, repo."""
+    valid("job", "files_full",
+          job(image="python-data", artefacts_max=1000,
+              files=[fentry(), fentry("/home/corral/bin/run.sh", mode=0o755, data=b"#!/bin/sh\n"),
+                     fentry("/tmp/bin.dat", data=bytes(range(256)), mode=DROP),
+                     fentry("/home/corral/empty", data=b"")],
+              outputs=["/home/corral/out/*.txt", "/tmp/result.json"]),
+          ["image=python-data", "artefacts_max=1000", "nfiles=4",
+           "files[0].path=/home/corral/a.txt", "files[0].mode=0644", "files[0].len=6",
+           "files[0].data_hex=68656c6c6f0a", "files[1].mode=0755",
+           "files[2].mode=0644", "files[2].len=256", "files[3].len=0",
+           "noutputs=2", "outputs[0]=/home/corral/out/*.txt", "outputs[1]=/tmp/result.json",
+           "repo=(null)"])
+    valid("job", "repo_defaults", job(repo=repo()),
+          ["repo.url=https://example.org/x.git", "repo.ref=HEAD", "repo.depth=0",
+           "repo.subdir=repo"])
+    valid("job", "repo_full", job(repo=repo(url="git@github.com:o/r.git", ref="refs/tags/v1.2",
+                                            depth=1, subdir="src/r", future=1)),
+          ["repo.url=git@github.com:o/r.git", "repo.ref=refs/tags/v1.2", "repo.depth=1",
+           "repo.subdir=src/r"])
+    valid("job", "repo_commit_ref", job(repo=repo(ref="0123456789abcdef0123456789ABCDEF01234567",
+                                                  depth=2**31)),
+          ["repo.ref=0123456789abcdef0123456789ABCDEF01234567", "repo.depth=2147483648"])
+    valid("job", "repo_branch_slash", job(repo=repo(ref="feature/x-1_2.3")),
+          ["repo.ref=feature/x-1_2.3"])
+    valid("job", "files_limits", job(files=[fentry("/f%04d" % i, data=b"") for i in range(1023)] +
+                                     [fentry("/big", data=b"\x5a" * (768 * 1024), mode=0o7777)],
+                                     outputs=["/o%d" % i for i in range(64)],
+                                     artefacts_max=32 * 1024 * 1024),
+          ["nfiles=1024", "files[1023].len=786432", "files[1023].mode=07777",
+           "noutputs=64", "artefacts_max=33554432"])
+    valid("job", "files_path_max", job(files=[fentry("/" + "p" * 4095)]), ["nfiles=1"])
+    valid("job", "files_path_dots_ok", job(files=[fentry("/home/corral/.bashrc"),
+                                                  fentry("/a/...x/..b/c.")]),
+          ["files[0].path=/home/corral/.bashrc", "files[1].path=/a/...x/..b/c."])
+    valid("job", "image_empty_is_default", job(image="", files=[], outputs=[], repo=None,
+                                               artefacts_max=None),
+          ["image=", "nfiles=0", "noutputs=0", "repo=(null)", "artefacts_max=4194304"])
+    valid("job", "artefacts_max_zero", job(artefacts_max=0), ["artefacts_max=0"])
+
+    invalid("job", "image_upper", job(image="Base"), "image: 'Base' has a character outside [a-z0-9_-]")
+    invalid("job", "image_dot", job(image="../base"), "image: '../base' has a character")
+    invalid("job", "image_too_long", job(image="i" * 33), "image: 33 bytes, longer than 32")
+    invalid("job", "image_int", job(image=1), "image: expected string, got int")
+    invalid("job", "files_not_array", job(files={"/a": b"x"}), "files: expected array, got map")
+    invalid("job", "files_item_not_map", job(files=["/a"]), "files[0]: expected map, got string")
+    invalid("job", "files_too_many", job(files=[fentry("/f%d" % i, data=b"") for i in range(1025)]),
+            "files: 1025 items, more than 1024")
+    invalid("job", "files_total_too_big",
+            job(files=[fentry("/a", data=b"a" * (512 * 1024)), fentry("/b", data=b"b" * (256 * 1024 + 1))]),
+            "files: more than 786432 bytes of data in total (at files[1])")
+    invalid("job", "files_one_too_big", job(files=[fentry("/a", data=b"a" * (768 * 1024 + 1))]),
+            "files[0].data: 786433 bytes, longer than 786432")
+    invalid("job", "files_path_missing", job(files=[fentry(path=DROP)]), "files[0].path: missing")
+    invalid("job", "files_path_relative", job(files=[fentry("home/corral/a")]),
+            "files[0].path: not an absolute path")
+    invalid("job", "files_path_empty", job(files=[fentry("")]), "files[0].path: not an absolute path")
+    invalid("job", "files_path_root", job(files=[fentry("/")]), "files[0].path: is the root directory")
+    invalid("job", "files_path_slashes", job(files=[fentry("//")]), "files[0].path: is the root directory")
+    invalid("job", "files_path_dotdot", job(files=[fentry("/home/corral/../../etc/passwd")]),
+            "files[0].path: '..' path component not allowed")
+    invalid("job", "files_path_dotdot_end", job(files=[fentry(), fentry("/tmp/..")]),
+            "files[1].path: '..' path component not allowed")
+    invalid("job", "files_path_dot", job(files=[fentry("/tmp/./x")]),
+            "files[0].path: '.' path component not allowed")
+    invalid("job", "files_path_nul", job(files=[fentry("/tmp/a\x00b")]),
+            "files[0].path: contains a NUL byte")
+    invalid("job", "files_path_too_long", job(files=[fentry("/" + "p" * 4096)]),
+            "files[0].path: 4097 bytes, longer than 4096")
+    invalid("job", "files_mode_too_big", job(files=[fentry(mode=0o10000)]),
+            "files[0].mode: 4096 exceeds 4095")
+    invalid("job", "files_mode_string", job(files=[fentry(mode="0644")]),
+            "files[0].mode: expected unsigned integer, got string")
+    invalid("job", "files_data_missing", job(files=[fentry(data=DROP)]), "files[0].data: missing")
+    invalid("job", "files_data_int", job(files=[fentry(data=5)]),
+            "files[0].data: expected string, got int")
+    invalid("job", "files_duplicate_path", job(files=[fentry("/a"), fentry("/b"), fentry("/a")]),
+            "files[2].path: duplicate of files[0]")
+    invalid("job", "files_duplicate_key",
+            raw_job("files", b"\x91" + pack_pairs([("path", "/a"), ("path", "/b")])),
+            "files[0].path: duplicate key")
+    invalid("job", "outputs_not_array", job(outputs="/a"), "outputs: expected array, got string")
+    invalid("job", "outputs_too_many", job(outputs=["/o"] * 65), "outputs: 65 items, more than 64")
+    invalid("job", "outputs_relative", job(outputs=["/ok", "out/*.txt"]),
+            "outputs[1]: not an absolute path")
+    invalid("job", "outputs_empty_item", job(outputs=[""]), "outputs[0]: not an absolute path")
+    invalid("job", "outputs_too_long", job(outputs=["/" + "o" * 4096]),
+            "outputs[0]: 4097 bytes, longer than 4096")
+    invalid("job", "outputs_item_int", job(outputs=[1]), "outputs[0]: expected string, got int")
+    invalid("job", "outputs_nul", job(outputs=["/a\x00"]), "outputs[0]: contains a NUL byte")
+    invalid("job", "artefacts_max_too_big", job(artefacts_max=32 * 1024 * 1024 + 1),
+            "artefacts_max: 33554433 exceeds 33554432")
+    invalid("job", "artefacts_max_negative", job(artefacts_max=-1), "artefacts_max: negative")
+    invalid("job", "repo_not_map", job(repo="https://x"), "repo: expected map, got string")
+    invalid("job", "repo_url_missing", job(repo=repo(url=DROP)), "repo.url: missing")
+    invalid("job", "repo_url_empty", job(repo=repo(url="")), "repo.url: empty")
+    invalid("job", "repo_url_too_long", job(repo=repo(url="https://" + "u" * 2041)),
+            "repo.url: 2049 bytes, longer than 2048")
+    invalid("job", "repo_url_space", job(repo=repo(url="https://x y")),
+            "repo.url: contains a space or control character at byte 9")
+    invalid("job", "repo_url_newline", job(repo=repo(url="https://x\n")), "repo.url: contains a space")
+    invalid("job", "repo_ref_dotdot", job(repo=repo(ref="a..b")), "repo.ref: 'a..b' is not a valid ref name")
+    invalid("job", "repo_ref_dash", job(repo=repo(ref="--upload-pack=x")),
+            "repo.ref: '--upload-pack=x' is not a valid ref name")
+    invalid("job", "repo_ref_space", job(repo=repo(ref="a b")), "repo.ref: 'a b' is not a valid ref name (bad character)")
+    invalid("job", "repo_ref_colon", job(repo=repo(ref="a:b")), "(bad character)")
+    invalid("job", "repo_ref_lock", job(repo=repo(ref="main.lock")), "repo.ref: 'main.lock' is not a valid")
+    invalid("job", "repo_ref_empty", job(repo=repo(ref="")), "repo.ref: empty")
+    invalid("job", "repo_ref_too_long", job(repo=repo(ref="r" * 257)), "repo.ref: 257 bytes, longer than 256")
+    invalid("job", "repo_ref_trailing_slash", job(repo=repo(ref="refs/heads/")), "is not a valid ref name")
+    invalid("job", "repo_depth_too_big", job(repo=repo(depth=2**31 + 1)),
+            "repo.depth: 2147483649 exceeds 2147483648")
+    invalid("job", "repo_depth_negative", job(repo=repo(depth=-1)), "repo.depth: negative")
+    invalid("job", "repo_subdir_absolute", job(repo=repo(subdir="/etc")),
+            "repo.subdir: must be relative (leading '/')")
+    invalid("job", "repo_subdir_dotdot", job(repo=repo(subdir="a/../../x")),
+            "repo.subdir: '..' path component not allowed")
+    invalid("job", "repo_subdir_dot", job(repo=repo(subdir=".")), "repo.subdir: '.' path component")
+    invalid("job", "repo_subdir_empty", job(repo=repo(subdir="")), "repo.subdir: empty")
+    invalid("job", "repo_subdir_trailing", job(repo=repo(subdir="a/")), "repo.subdir: empty path component")
+    invalid("job", "repo_subdir_too_long", job(repo=repo(subdir="s" * 256)),
+            "repo.subdir: 256 bytes, longer than 255")
+    invalid("job", "repo_duplicate_key",
+            raw_job("repo", pack_pairs([("url", "https://a"), ("url", "https://b")])),
+            "repo.url: duplicate key")
 
 
 # ---------------------------------------------------------------- msg
@@ -353,7 +514,74 @@ def gen_result():
     invalid("result", "reason_too_long", result(reason="r" * 256), "reason: 256 bytes")
     invalid("result", "worker_too_long", result(worker="w" * 65), "worker: 65 bytes")
     invalid("result", "stdout_bytes_negative", result(stdout_bytes=-1), "stdout_bytes: negative")
-    invalid("result", "oversized", result(pad="p" * 5000), "over 4096")
+    gen_result_files()
+
+
+def art(path="/home/corral/out.txt", **kw):
+    o = {"path": path, "size": 3, "mode": 0o644, "data": b"abc", "truncated": False}
+    if path is DROP:
+        del o["path"]
+    for k, v in kw.items():
+        if v is DROP:
+            o.pop(k, None)
+        else:
+            o[k] = v
+    return o
+
+
+def gen_result_files():
+    """Issue 5: commit, artefacts, artefacts_truncated, timings additions."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    valid("result", "artefacts",
+          result(commit=commit, artefacts_truncated=True,
+                 artefacts=[art(), art("/tmp/bin", size=300, mode=0o755, data=bytes(range(256)),
+                                       truncated=True),
+                            art("/tmp/dropped", size=10, data=b"", truncated=True),
+                            art("/tmp/empty", size=0, data=DROP, mode=DROP, truncated=DROP)],
+                 timings=dict(TIMINGS, fetch_ms=12, files_ms=34, collect_ms=56, mirror_hit=True)),
+          ["commit=" + commit, "artefacts_truncated=true", "nartefacts=4",
+           "artefacts[0].path=/home/corral/out.txt", "artefacts[0].size=3",
+           "artefacts[0].mode=0644", "artefacts[0].len=3", "artefacts[0].data_hex=616263",
+           "artefacts[0].truncated=false", "artefacts[1].size=300", "artefacts[1].len=256",
+           "artefacts[1].mode=0755", "artefacts[1].truncated=true", "artefacts[2].len=0",
+           "artefacts[3].mode=00", "artefacts[3].truncated=false",
+           "timings.fetch_ms=12", "timings.files_ms=34", "timings.collect_ms=56",
+           "timings.mirror_hit=true"])
+    valid("result", "no_artefacts_defaults", result(),
+          ["commit=", "artefacts_truncated=false", "nartefacts=0", "timings.fetch_ms=0",
+           "timings.mirror_hit=false"])
+    valid("result", "artefacts_empty", result(artefacts=[], commit=""), ["nartefacts=0", "commit="])
+    valid("result", "artefacts_one_chunk_big", result(artefacts=[art(size=70000, data=b"\x01" * 70000)]),
+          ["artefacts[0].len=70000", "artefacts[0].size=70000"])
+
+    invalid("result", "commit_short", result(commit="abc"), "commit: expected 40 lowercase hex digits")
+    invalid("result", "commit_upper", result(commit=commit.upper()), "commit: expected 40 lowercase hex")
+    invalid("result", "commit_too_long", result(commit=commit + "0"), "commit: 41 bytes, longer than 40")
+    invalid("result", "artefacts_not_array", result(artefacts={}), "artefacts: expected array, got map")
+    invalid("result", "artefacts_item_str", result(artefacts=["/x"]),
+            "artefacts[0]: expected map, got string")
+    invalid("result", "artefacts_too_many", result(artefacts=[art(data=b"", size=0)] * 1025),
+            "artefacts: 1025 items, more than 1024")
+    invalid("result", "artefacts_path_missing", result(artefacts=[art(path=DROP)]),
+            "artefacts[0].path: missing")
+    invalid("result", "artefacts_path_relative", result(artefacts=[art("x")]),
+            "artefacts[0].path: not an absolute path")
+    invalid("result", "artefacts_size_missing", result(artefacts=[art(size=DROP)]),
+            "artefacts[0].size: missing")
+    invalid("result", "artefacts_data_over_size", result(artefacts=[art(size=2)]),
+            "artefacts[0].data: 3 bytes of data, more than its size 2")
+    invalid("result", "artefacts_short_not_truncated", result(artefacts=[art(size=4)]),
+            "artefacts[0]: 3 of 4 bytes but not marked truncated")
+    invalid("result", "artefacts_mode_too_big", result(artefacts=[art(mode=0o10000)]),
+            "artefacts[0].mode: 4096 exceeds 4095")
+    invalid("result", "artefacts_truncated_int", result(artefacts=[art(truncated=1)]),
+            "artefacts[0].truncated: expected bool, got int")
+    invalid("result", "artefacts_truncated_flag_int", result(artefacts_truncated=0),
+            "artefacts_truncated: expected bool, got int")
+    invalid("result", "timings_mirror_int", result(timings={"mirror_hit": 1}),
+            "timings.mirror_hit: expected bool, got int")
+    invalid("result", "timings_fetch_negative", result(timings={"fetch_ms": -1}),
+            "timings.fetch_ms: negative")
 
 
 # ---------------------------------------------------------------- frame
@@ -472,6 +700,121 @@ def gen_frame():
             "message: 256 bytes, longer than 255")
     invalid("frame", "oversized", frame("ready", version="1", pad="p" * (1024 * 1024 + 4096)),
             "over 1052672")
+    gen_frame_files()
+
+
+def put_frame(**kw):
+    base = dict(id=3, path="/home/corral/a.txt", kind="file", mode=0o644, data=b"hi\n",
+                append=False, uid=1000, gid=1000)
+    base.update(kw)
+    return frame("put", **base)
+
+
+def file_frame(**kw):
+    base = dict(id=9, path="/home/corral/out.txt", size=5, mode=0o600, offset=0, data=b"hello",
+                last=True, truncated=False)
+    base.update(kw)
+    return frame("file", **base)
+
+
+def get_frame(**kw):
+    base = dict(id=9, patterns=["/home/corral/out/*", "/tmp/x"], max=4194304, uid=1000, gid=1000)
+    base.update(kw)
+    return frame("get", **base)
+
+
+def gen_frame_files():
+    """Issue 5: put/putend/putok/get/file/getend."""
+    valid("frame", "put_file", put_frame(),
+          ["type=put", "id=3", "path=/home/corral/a.txt", "kind=file", "mode=0644", "len=3",
+           "data_hex=68690a", "append=false", "uid=1000", "gid=1000", "target=(null)"])
+    valid("frame", "put_append_chunk", put_frame(append=True, data=b"\x00" * 65536, mode=0o755),
+          ["append=true", "len=65536", "mode=0755"])
+    valid("frame", "put_id0_defaults", put_frame(id=0, kind=DROP, mode=DROP, data=DROP,
+                                                 append=DROP),
+          ["id=0", "kind=file", "mode=0644", "len=0", "append=false"])
+    valid("frame", "put_no_id", put_frame(id=DROP), ["type=put", "id=0"])
+    valid("frame", "put_dir", put_frame(kind="dir", mode=DROP, data=DROP, append=DROP,
+                                        path="/home/corral/repo/src"),
+          ["kind=dir", "mode=0755", "path=/home/corral/repo/src"])
+    valid("frame", "put_symlink", put_frame(kind="symlink", target="../lib/x.so", data=DROP,
+                                            append=DROP, mode=DROP),
+          ["kind=symlink", "target=../lib/x.so", "mode=0777"])
+    valid("frame", "put_uid0_decodes", put_frame(uid=0, gid=0), ["uid=0", "gid=0"])
+    valid("frame", "putend", frame("putend", id=3), ["type=putend", "id=3"])
+    valid("frame", "putok", frame("putok", id=3, count=12, bytes=70000),
+          ["type=putok", "id=3", "count=12", "bytes=70000"])
+    valid("frame", "get", get_frame(),
+          ["type=get", "id=9", "npatterns=2", "patterns[0]=/home/corral/out/*",
+           "patterns[1]=/tmp/x", "max=4194304", "uid=1000", "gid=1000"])
+    valid("frame", "get_max_zero", get_frame(max=0, patterns=["/" + "g" * 4095]), ["max=0"])
+    valid("frame", "file", file_frame(),
+          ["type=file", "id=9", "path=/home/corral/out.txt", "size=5", "mode=0600",
+           "offset=0", "len=5", "data_hex=68656c6c6f", "last=true", "truncated=false"])
+    valid("frame", "file_truncated_nodata", file_frame(size=10**9, data=DROP, offset=0,
+                                                       truncated=True),
+          ["size=1000000000", "len=0", "truncated=true", "last=true"])
+    valid("frame", "file_middle_chunk", file_frame(size=200000, offset=65536, data=b"\x07" * 65536,
+                                                   last=False),
+          ["offset=65536", "len=65536", "last=false"])
+    valid("frame", "getend", frame("getend", id=9, count=3, truncated=True),
+          ["type=getend", "count=3", "truncated=true"])
+    valid("frame", "getend_no_trunc", frame("getend", id=9, count=0), ["count=0", "truncated=false"])
+
+    invalid("frame", "put_no_path", put_frame(path=DROP), "path: missing")
+    invalid("frame", "put_path_relative", put_frame(path="a.txt"), "path: not an absolute path")
+    invalid("frame", "put_path_dotdot", put_frame(path="/home/corral/../../etc/shadow"),
+            "path: '..' path component not allowed")
+    invalid("frame", "put_path_root", put_frame(path="/"), "path: is the root directory")
+    invalid("frame", "put_path_nul", put_frame(path="/a\x00b"), "path: contains a NUL byte")
+    invalid("frame", "put_path_too_long", put_frame(path="/" + "p" * 4096), "path: 4097 bytes")
+    invalid("frame", "put_kind_unknown", put_frame(kind="fifo"),
+            "kind: unknown kind 'fifo' (expected file, dir or symlink)")
+    invalid("frame", "put_kind_int", put_frame(kind=1), "kind: expected string, got int")
+    invalid("frame", "put_mode_too_big", put_frame(mode=0o10000), "mode: 4096 exceeds 4095")
+    invalid("frame", "put_data_too_big", put_frame(data=b"\x00" * 65537),
+            "data: 65537 bytes, longer than 65536")
+    invalid("frame", "put_append_int", put_frame(append=1), "append: expected bool, got int")
+    invalid("frame", "put_dir_data", put_frame(kind="dir"), "data: only for kind file")
+    invalid("frame", "put_dir_target", put_frame(kind="dir", data=DROP, append=DROP, target="/x"),
+            "target: only for kind symlink")
+    invalid("frame", "put_symlink_no_target", put_frame(kind="symlink", data=DROP, append=DROP),
+            "target: missing")
+    invalid("frame", "put_symlink_empty_target", put_frame(kind="symlink", data=DROP,
+                                                           append=DROP, target=""),
+            "target: empty")
+    invalid("frame", "put_file_target", put_frame(target="/etc"), "target: only for kind symlink")
+    invalid("frame", "put_no_uid", put_frame(uid=DROP), "uid: missing")
+    invalid("frame", "put_gid_negative", put_frame(gid=-1), "gid: negative value -1")
+    invalid("frame", "putend_no_id", frame("putend"), "id: missing")
+    invalid("frame", "putend_id_zero", frame("putend", id=0), "id: 0 is below 1")
+    invalid("frame", "putok_no_count", frame("putok", id=1, bytes=0), "count: missing")
+    invalid("frame", "putok_no_bytes", frame("putok", id=1, count=0), "bytes: missing")
+    invalid("frame", "get_no_patterns", get_frame(patterns=DROP), "patterns: missing")
+    invalid("frame", "get_patterns_empty", get_frame(patterns=[]), "patterns: empty")
+    invalid("frame", "get_patterns_too_many", get_frame(patterns=["/x"] * 65),
+            "patterns: 65 items, more than 64")
+    invalid("frame", "get_pattern_relative", get_frame(patterns=["*.txt"]),
+            "patterns[0]: not an absolute path")
+    invalid("frame", "get_pattern_int", get_frame(patterns=["/a", 2]),
+            "patterns[1]: expected string, got int")
+    invalid("frame", "get_no_max", get_frame(max=DROP), "max: missing")
+    invalid("frame", "get_max_too_big", get_frame(max=32 * 1024 * 1024 + 1),
+            "max: 33554433 exceeds 33554432")
+    invalid("frame", "get_no_uid", get_frame(uid=DROP), "uid: missing")
+    invalid("frame", "file_no_path", file_frame(path=DROP), "path: missing")
+    invalid("frame", "file_path_relative", file_frame(path="x"), "path: not an absolute path")
+    invalid("frame", "file_no_size", file_frame(size=DROP), "size: missing")
+    invalid("frame", "file_no_offset", file_frame(offset=DROP), "offset: missing")
+    invalid("frame", "file_beyond_size", file_frame(size=4), "offset: 0 + 5 bytes beyond size 4")
+    invalid("frame", "file_offset_beyond", file_frame(offset=6, data=b""),
+            "offset: 6 + 0 bytes beyond size 5")
+    invalid("frame", "file_data_too_big", file_frame(size=70000, data=b"\x00" * 65537),
+            "data: 65537 bytes, longer than 65536")
+    invalid("frame", "file_last_int", file_frame(last=1), "last: expected bool, got int")
+    invalid("frame", "getend_no_count", frame("getend", id=1), "count: missing")
+    invalid("frame", "getend_trunc_str", frame("getend", id=1, count=1, truncated="yes"),
+            "truncated: expected bool, got string")
 
 
 def main():

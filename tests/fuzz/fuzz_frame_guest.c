@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	}
 	if (r != -EPIPE && !c.eof)
 		__builtin_trap();
-	chan_free(&c);
+	chan_free(&c);	/* does not close the fd */
+	close(sv[0]);
 	close(sv[1]);
 	return 0;
 }

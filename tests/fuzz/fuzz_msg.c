@@ -31,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		buf_reset(&b);
 		if (wire_result_to_json(&r, &b) != 0)
 			__builtin_trap();
+		wire_result_clear(&r);
 	}
 	buf_free(&b);
 	return 0;

@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		buf_reset(&b);
 		if (wire_result_to_json(&r, &b) != 0)
 			__builtin_trap();
+		wire_result_clear(&r);
 	}
 	buf_reset(&b);
 	if (wire_frame_decode(d, n, &f, &e) == 0) {

@@ -79,6 +79,37 @@ static int put_strv(struct buf *out, const char *count, const char *name, char *
 	return r;
 }
 
+static int dump_job_files(const struct wire_job *j, struct buf *out)
+{
+	char key[48];
+	int r = put_str(out, "image", j->image);
+
+	if (!r)
+		r = put(out, "artefacts_max=%" PRIu64 "\nnfiles=%zu\n", j->artefacts_max, j->nfiles);
+	for (size_t i = 0; !r && i < j->nfiles; i++) {
+		snprintf(key, sizeof(key), "files[%zu].path", i);
+		r = put_str(out, key, j->files[i].path);
+		if (!r)
+			r = put(out, "files[%zu].mode=0%o\nfiles[%zu].len=%zu\n", i,
+				(unsigned)j->files[i].mode, i, j->files[i].len);
+		snprintf(key, sizeof(key), "files[%zu].data_hex", i);
+		if (!r)
+			r = put_hex(out, key, j->files[i].data, j->files[i].len);
+	}
+	if (!r)
+		r = put_strv(out, "noutputs", "outputs", j->outputs, j->noutputs);
+	if (r || !j->repo)
+		return r ? r : put(out, "repo=(null)\n");
+	r = put_str(out, "repo.url", j->repo->url);
+	if (!r)
+		r = put_str(out, "repo.ref", j->repo->ref);
+	if (!r)
+		r = put(out, "repo.depth=%" PRIu32 "\n", j->repo->depth);
+	if (!r)
+		r = put_str(out, "repo.subdir", j->repo->subdir);
+	return r;
+}
+
 int dump_job(const struct wire_job *j, struct buf *out)
 {
 	int r = put_str(out, "id", j->id);
@@ -95,6 +126,8 @@ int dump_job(const struct wire_job *j, struct buf *out)
 		r = put(out, "timeout_ms=%" PRIu32 "\noutput_max=%" PRIu64 "\nmax_attempts=%" PRIu32
 			"\nsubmitted_ms=%" PRIu64 "\n", j->timeout_ms, j->output_max,
 			j->max_attempts, j->submitted_ms);
+	if (!r)
+		r = dump_job_files(j, out);
 	return r;
 }
 
@@ -147,13 +180,37 @@ int dump_result(const struct wire_result *res, struct buf *out)
 		r = put(out, "timings.first_output_ms=%" PRIu64 "\ntimings.exited_ms=%" PRIu64
 			"\ntimings.written_ms=%" PRIu64 "\n", t->first_output_ms, t->exited_ms,
 			t->written_ms);
+	if (!r)
+		r = put(out, "timings.fetch_ms=%" PRIu64 "\ntimings.files_ms=%" PRIu64
+			"\ntimings.collect_ms=%" PRIu64 "\ntimings.mirror_hit=%s\n", t->fetch_ms,
+			t->files_ms, t->collect_ms, t->mirror_hit ? "true" : "false");
+	if (!r)
+		r = put_str(out, "commit", res->commit);
+	if (!r)
+		r = put(out, "artefacts_truncated=%s\nnartefacts=%zu\n",
+			res->artefacts_truncated ? "true" : "false", res->nartefacts);
+	for (size_t i = 0; !r && i < res->nartefacts; i++) {
+		const struct wire_artefact *a = &res->artefacts[i];
+		char key[48];
+
+		snprintf(key, sizeof(key), "artefacts[%zu].path", i);
+		r = put_str(out, key, a->path);
+		if (!r)
+			r = put(out, "artefacts[%zu].size=%" PRIu64 "\nartefacts[%zu].mode=0%o\n"
+				"artefacts[%zu].len=%zu\nartefacts[%zu].truncated=%s\n", i, a->size,
+				i, (unsigned)a->mode, i, a->len, i, a->truncated ? "true" : "false");
+		snprintf(key, sizeof(key), "artefacts[%zu].data_hex", i);
+		if (!r)
+			r = put_hex(out, key, a->data, a->len);
+	}
 	return r;
 }
 
 static const char *frame_type_name(enum wire_frame_type t)
 {
 	static const char *const names[] = { "unknown", "ready", "init", "exec", "started",
-					     "output", "exit", "signal", "error" };
+					     "output", "exit", "signal", "error", "put", "putend",
+					     "putok", "get", "file", "getend" };
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "invalid";
 }
@@ -184,5 +241,20 @@ int dump_frame(const struct wire_frame *f, struct buf *out)
 		r = put(out, "time_ns=%" PRIu64 "\n", f->time_ns);
 	if (!r)
 		r = put_hex(out, "seed_hex", f->seed, f->seed_len);
+	if (!r)
+		r = put_str(out, "path", f->path);
+	if (!r)
+		r = put_str(out, "target", f->target);
+	if (!r)
+		r = put(out, "kind=%s\nmode=0%o\nappend=%s\nlast=%s\ntruncated=%s\n",
+			f->kind == WIRE_PUT_FILE ? "file" : f->kind == WIRE_PUT_DIR ? "dir" :
+			f->kind == WIRE_PUT_SYMLINK ? "symlink" : "invalid", (unsigned)f->mode,
+			f->append ? "true" : "false", f->last ? "true" : "false",
+			f->truncated ? "true" : "false");
+	if (!r)
+		r = put(out, "size=%" PRIu64 "\noffset=%" PRIu64 "\nmax=%" PRIu64 "\ncount=%" PRIu64
+			"\nbytes=%" PRIu64 "\n", f->size, f->offset, f->max, f->count, f->bytes);
+	if (!r)
+		r = put_strv(out, "npatterns", "patterns", f->patterns, f->npatterns);
 	return r;
 }

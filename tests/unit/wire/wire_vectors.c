@@ -111,7 +111,10 @@ static int check_result(const uint8_t *p, size_t n, struct buf *d1, struct buf *
 		*rt = wire_result_encode(&b, &y, e2);
 		if (!*rt && !same(&x, &y))
 			*rt = errmsg_set(e2, -EILSEQ, "second encoding differs");
+		wire_result_clear(&b);
 	}
+	wire_result_clear(&a);
+	wire_result_clear(&a);	/* twice is safe */
 	buf_free(&x);
 	buf_free(&y);
 	return r;
