@@ -2,7 +2,8 @@
  * channel: frame I/O on the agent socket. Reads in chunks, splits with wire_frame_split() over a
  * moving offset (one memmove per read, not per frame: a guest sending many tiny frames costs
  * linear time), decodes with libwire and passes frames up. Writes a bounded queue with
- * MSG_NOSIGNAL. It must not interpret frames or call back from channel_send().
+ * MSG_NOSIGNAL from a moving offset too (a 64 MiB checkout is not memmoved per send). It must not
+ * interpret frames or call back from channel_send().
  */
 #include "channel.h"
 
@@ -16,12 +17,15 @@
 
 #include "util.h"
 
+#define CHANNEL_OUTQ_KEEP (4u * 1024u * 1024u)	/* queue capacity kept once drained */
+
 struct channel {
 	struct ev_loop *loop;
 	int fd;
 	bool broken;
 	ev_io rio, wio;
 	struct buf in, out;
+	size_t out_off;		/* out.data[0..out_off) is already written */
 	const struct channel_ops *ops;
 	void *ud;
 	unsigned busy;		/* inside a callback: channel_free() only marks c dead */
@@ -140,19 +144,30 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct channel *c = w->data;
 	ssize_t n;
 
-	while (c->out.len) {
-		n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+	while (c->out_off < c->out.len) {
+		n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
-			return;
+			break;
 		if (n < 0) {
 			broken(c, -errno, "agent socket write error");
 			return;
 		}
-		buf_consume(&c->out, (size_t)n);
+		c->out_off += (size_t)n;
 	}
-	ev_io_stop(loop, &c->wio);
+	if (c->out_off == c->out.len) {
+		if (c->out.cap > CHANNEL_OUTQ_KEEP) {	/* a bulk transfer is over: give it back */
+			buf_free(&c->out);
+			buf_init(&c->out, CHANNEL_OUTQ_MAX);
+		}
+		buf_reset(&c->out);
+		c->out_off = 0;
+		ev_io_stop(loop, &c->wio);
+	} else if (c->out_off > c->out.len / 2) {	/* compact: amortised O(1) per byte */
+		buf_consume(&c->out, c->out_off);
+		c->out_off = 0;
+	}
 }
 
 int channel_new(struct ev_loop *loop, int fd, const struct channel_ops *ops, void *ud,
@@ -201,6 +216,41 @@ int channel_send(struct channel *c, const struct wire_frame *f, struct errmsg *r
 out:
 	buf_free(&tmp);
 	return r;
+}
+
+int channel_send_raw(struct channel *c, const void *frames, size_t len, struct errmsg *reterr)
+{
+	const uint8_t *payload;
+	size_t off = 0, n;
+	int r;
+
+	if (c->broken)
+		return errmsg_set(reterr, -EPIPE, "agent channel is broken");
+	while (off < len) {
+		struct buf view = { .data = (uint8_t *)frames + off, .len = len - off };
+
+		r = wire_frame_split(&view, &payload, &n);
+		if (r < 0)
+			return errmsg_set(reterr, -EINVAL, "raw frames: frame at byte %zu announces "
+					  "more than %d bytes", off, WIRE_FRAME_MAX);
+		if (r == 0)
+			return errmsg_set(reterr, -EINVAL, "raw frames: %zu trailing bytes are not a "
+					  "whole frame", len - off);
+		off += WIRE_FRAME_HEADER + n;
+	}
+	if (len == 0)
+		return 0;
+	r = buf_append(&c->out, frames, len);
+	if (r < 0)
+		return errmsg_set(reterr, -ENOBUFS, "agent output queue over %u bytes",
+				  (unsigned)CHANNEL_OUTQ_MAX);
+	ev_io_start(c->loop, &c->wio);
+	return 0;
+}
+
+size_t channel_backlog(const struct channel *c)
+{
+	return c->out.len - c->out_off;
 }
 
 struct channel *channel_free(struct channel *c)

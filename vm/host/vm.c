@@ -1,8 +1,8 @@
 /*
  * vm: the VM state machine behind vm.h: start (boot.c does the attempts), the guest protocol
- * after READY (exec ids, STARTED/OUTPUT/EXIT/ERROR dispatch), signals, failure and destroy. Every
- * frame from the guest is checked against what we asked for; a frame that makes no sense fails
- * the VM with the reason, never the process. It must not build argv or talk QMP commands itself.
+ * after READY (exec ids, STARTED/OUTPUT/EXIT/ERROR dispatch, file-transfer frames passed through
+ * to the owner), signals, failure and destroy. Every frame from the guest is checked against
+ * what we asked for; a frame that makes no sense fails the VM with the reason, never the process. It must not build argv or talk QMP commands itself.
  */
 #define LOG_MOD "vm"
 #include <errno.h>
@@ -81,7 +81,8 @@ static void exec_remove(struct vm *vm, struct vm_exec *e)
 static const char *frame_name(enum wire_frame_type t)
 {
 	static const char *const names[] = { "UNKNOWN", "READY",  "INIT",   "EXEC", "STARTED",
-					     "OUTPUT",  "EXIT",   "SIGNAL", "ERROR" };
+					     "OUTPUT",  "EXIT",   "SIGNAL", "ERROR", "PUT",
+					     "PUTEND",  "PUTOK",  "GET",    "FILE", "GETEND" };
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
@@ -94,9 +95,13 @@ static int dispatch_exec(struct vm *vm, const struct wire_frame *f)
 	char q[LOG_QUOTE_MAX + 16];
 	uint32_t id = f->id;
 
-	if (f->type == WIRE_FRAME_ERROR && id == 0) {
-		log_warn("vm.agent_error", "vm=%u err=%s msg=%s", vm->id, errno_name(f->err),
-			 log_quote(q, sizeof(q), f->message, strlen(f->message)));
+	if (f->type == WIRE_FRAME_ERROR && !e) {	/* not about an exec: a put batch, a get */
+		if (id == 0 || !ev->frame)
+			log_warn("vm.agent_error", "vm=%u id=%u err=%s msg=%s", vm->id, id,
+				 errno_name(f->err),
+				 log_quote(q, sizeof(q), f->message, strlen(f->message)));
+		if (ev->frame)
+			ev->frame(vm, f, vm->ud);
 		return 0;
 	}
 	if (!e)
@@ -148,6 +153,14 @@ static int dispatch(struct vm *vm, const struct wire_frame *f)
 		if (vm->state != VM_READY)
 			return proto(vm, "%s frame before READY", frame_name(f->type));
 		return dispatch_exec(vm, f);
+	case WIRE_FRAME_PUTOK:
+	case WIRE_FRAME_FILE:
+	case WIRE_FRAME_GETEND:
+		if (vm->state != VM_READY)
+			return proto(vm, "%s frame before READY", frame_name(f->type));
+		if (vm->ev->frame)
+			vm->ev->frame(vm, f, vm->ud);
+		return 0;
 	default:
 		return proto(vm, "host-to-guest frame %s sent by the guest", frame_name(f->type));
 	}
@@ -315,6 +328,48 @@ int vm_signal(struct vm *vm, uint32_t exec_id, int sig)
 	if (!exec_find(vm, exec_id))
 		return -ESRCH;
 	return channel_send(vm->chan, &f, NULL);
+}
+
+/* The checks every sender does: 0 when the VM can take frames now. */
+static int send_ok(struct vm *vm, struct errmsg *reterr)
+{
+	if (vm->destroyed || vm->state == VM_FAILED || (vm->state == VM_READY && !vm->chan))
+		return errmsg_set(reterr, -EPIPE, "vm %u has failed", vm->id);
+	if (vm->state != VM_READY)
+		return errmsg_set(reterr, -EAGAIN, "vm %u is not ready", vm->id);
+	return 0;
+}
+
+int vm_send_frame(struct vm *vm, const struct wire_frame *f, struct errmsg *reterr)
+{
+	int r = send_ok(vm, reterr);
+
+	if (r < 0)
+		return r;
+	if (f->type != WIRE_FRAME_PUT && f->type != WIRE_FRAME_PUTEND && f->type != WIRE_FRAME_GET)
+		return errmsg_set(reterr, -EINVAL, "vm_send_frame: %s is not a put/putend/get frame",
+				  frame_name(f->type));
+	return channel_send(vm->chan, f, reterr);
+}
+
+int vm_send_raw(struct vm *vm, const void *frames, size_t len, struct errmsg *reterr)
+{
+	int r = send_ok(vm, reterr);
+
+	return r < 0 ? r : channel_send_raw(vm->chan, frames, len, reterr);
+}
+
+uint32_t vm_next_id(struct vm *vm)
+{
+	uint32_t id = vm->next_exec;
+
+	vm->next_exec = id == UINT32_MAX ? 1 : id + 1;
+	return id;
+}
+
+size_t vm_send_backlog(const struct vm *vm)
+{
+	return vm->chan ? channel_backlog(vm->chan) : 0;
 }
 
 struct vm *vm_destroy(struct vm *vm)

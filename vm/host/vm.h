@@ -19,6 +19,7 @@
 struct ev_loop;
 struct vm_runtime;
 struct vm;
+struct wire_frame;
 
 struct vm_config {
 	const char *images_dir;	/* holds vmlinux, initramfs.cpio.gz, base.ext4 (images/README.md);
@@ -68,6 +69,10 @@ struct vm_events {
 	/* The VM is unusable: boot failed after every attempt, QEMU died, the agent hung up or sent
 	 * garbage. No further callbacks follow; the caller still calls vm_destroy(). */
 	void (*failed)(struct vm *vm, int err, const char *why, void *ud);
+	/* Frames the runtime does not handle itself (PUTOK, FILE, GETEND) and ERROR frames whose id
+	 * is not a running exec (answers to put batches / gets), after READY. f is valid during the
+	 * call only. NULL = ignored. */
+	void (*frame)(struct vm *vm, const struct wire_frame *f, void *ud);
 };
 
 struct vm_exec_req {
@@ -89,6 +94,23 @@ int vm_exec(struct vm *vm, const struct vm_exec_req *req, uint32_t *ret_exec_id,
 	    struct errmsg *reterr);
 /* Sends a signal to the process group of exec_id. */
 int vm_signal(struct vm *vm, uint32_t exec_id, int sig);
+
+/* ---- file transfer passthrough (schemas/agent-frame.md: put/putend/get) ----
+ * The runtime does not interpret these: answers arrive through vm_events.frame. */
+/* Sends a host→guest PUT, PUTEND or GET frame to a ready VM. 0 or -errno (-EINVAL for another
+ * type, -EAGAIN not ready, -EPIPE failed, -ENOBUFS queue full). */
+int vm_send_frame(struct vm *vm, const struct wire_frame *f, struct errmsg *reterr);
+/* A fresh id from the VM's exec-id counter (for put/get batches); never 0. */
+uint32_t vm_next_id(struct vm *vm);
+/* Bytes queued towards the guest not yet written (for flow control when streaming a checkout).
+ * The queue holds at most 96 MiB (a 64 MiB checkout fits whole); streamers should wait while it
+ * is over VM_SEND_BACKLOG_HINT and send more when it drains. 0 when there is no channel. */
+size_t vm_send_backlog(const struct vm *vm);
+#define VM_SEND_BACKLOG_HINT (4u * 1024u * 1024u)
+/* Sends already-encoded frames (header+payload, e.g. corral-fetch's PUT stream) as they are. The
+ * agent validates every frame; the host checks only the framing (wire_frame_split: whole frames,
+ * each ≤ WIRE_FRAME_MAX) before queuing, all or nothing. 0 or -errno (-EINVAL bad framing). */
+int vm_send_raw(struct vm *vm, const void *frames, size_t len, struct errmsg *reterr);
 /* Kills QEMU (SIGKILL), reaps it, removes the VM's run dir. NULL-safe; returns NULL. */
 struct vm *vm_destroy(struct vm *vm);
 /* Small integer naming the VM in logs. */
