@@ -145,6 +145,11 @@ void vm_teardown(struct vm *vm)
 	vm->grace_why[0] = '\0';
 }
 
+const char *vm_rootfs(const struct vm *vm)
+{
+	return vm->spec.rootfs[0] ? vm->spec.rootfs : vm->rt->rootfs;
+}
+
 int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 {
 	struct vm_runtime *rt = vm->rt;
@@ -159,7 +164,7 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 		.vcpus = sp->vcpus ? sp->vcpus : rt->vcpus,
 		.kernel = rt->kernel,
 		.initrd = rt->initrd,
-		.rootfs = rt->rootfs,
+		.rootfs = vm_rootfs(vm),
 		.append_extra = rt->append_extra,
 		.sandbox = true,
 		.paths = &vm->paths,

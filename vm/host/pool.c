@@ -41,6 +41,8 @@ struct vm_pool {
 	struct ev_loop *loop;
 	char name[40];
 	char *warmup[33];
+	char image[40];			/* the template's image */
+	char rootfs[PATH_MAX];		/* its root disk for cold boots, "" = base */
 	struct vm_template_cfg tcfg;
 	struct vm_template *tpl;
 	bool tpl_ok;
@@ -186,12 +188,14 @@ static int start_one(struct vm_pool *p)
 	if (!e)
 		return -ENOSPC;
 	*e = (struct pent){ .pool = p, .state = PENT_STARTING, .t_start_ms = time_mono_ms() };
-	if (p->tpl_ok)
+	if (p->tpl_ok) {
 		r = vm_clone(p->tpl, &pool_events, e, &e->vm, &em);
-	else
-		r = vm_start_spec(p->rt, &(struct vm_spec){ .mem_mib = p->tcfg.mem_mib,
-							    .vcpus = p->tcfg.vcpus },
-				  &pool_events, e, &e->vm, &em);
+	} else {
+		struct vm_spec spec = { .mem_mib = p->tcfg.mem_mib, .vcpus = p->tcfg.vcpus };
+
+		snprintf(spec.rootfs, sizeof(spec.rootfs), "%s", p->rootfs);
+		r = vm_start_spec(p->rt, &spec, &pool_events, e, &e->vm, &em);
+	}
 	if (r < 0) {
 		e->state = PENT_FREE;
 		e->vm = NULL;
@@ -299,6 +303,16 @@ int vm_pool_new(struct vm_runtime *rt, const struct vm_pool_cfg *cfg, struct vm_
 	p->rt = rt;
 	p->loop = rt->loop;
 	snprintf(p->name, sizeof(p->name), "%s", cfg->tpl.name ? cfg->tpl.name : "default");
+	if (cfg->tpl.image && cfg->tpl.image[0] && strcmp(cfg->tpl.image, "base") != 0) {
+		int r = vm_image_rootfs(rt, cfg->tpl.image, p->rootfs, sizeof(p->rootfs), reterr);
+
+		if (r < 0) {
+			free(p);
+			return r;
+		}
+	}
+	snprintf(p->image, sizeof(p->image), "%s",
+		 cfg->tpl.image && cfg->tpl.image[0] ? cfg->tpl.image : "base");
 	for (size_t i = 0; i < n; i++)
 		if (!(p->warmup[i] = strdup(cfg->tpl.warmup[i]))) {
 			vm_pool_free(p);
@@ -306,6 +320,7 @@ int vm_pool_new(struct vm_runtime *rt, const struct vm_pool_cfg *cfg, struct vm_
 		}
 	p->tcfg = cfg->tpl;
 	p->tcfg.name = p->name;
+	p->tcfg.image = p->image;
 	p->tcfg.warmup = (const char *const *)p->warmup;
 	p->min = cfg->min;
 	p->max = cfg->max;

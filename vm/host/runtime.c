@@ -1,8 +1,10 @@
 /*
  * runtime: vm_runtime_new/free. Copies the configuration, applies defaults and limits, checks
  * the artefacts and the QEMU binary up front (a missing file is one clear error at start-up, not
- * a failed boot per job), prepares run_dir and lets accel.c pick the accelerator. It must not
- * start VMs itself except through the accel probe.
+ * a failed boot per job), prepares run_dir and lets accel.c pick the accelerator. It also resolves
+ * an image name to its root disk (<images_dir>/<image>.ext4) for vm_start_image() and templates,
+ * checked at each start: images can be added next to base.ext4 while the runtime lives. It must
+ * not start VMs itself except through the accel probe and vm_start_image's hand-off to vm.c.
  */
 #define LOG_MOD "vm"
 #include <errno.h>
@@ -25,6 +27,8 @@
 #endif
 #define QEMU_DEFAULT "qemu-system-x86_64"
 #define PATH_DEFAULT "/usr/local/bin:/usr/bin:/bin"
+#define VM_IMAGE_NAME_MAX 32
+#define VM_IMAGE_BASE "base"
 
 static int artefact(const char *dir, const char *name, char **ret, struct errmsg *reterr)
 {
@@ -211,6 +215,55 @@ struct vm_runtime *vm_runtime_free(struct vm_runtime *rt)
 	free(rt->append_extra);
 	free(rt);
 	return NULL;
+}
+
+static bool image_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VM_IMAGE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == '-'))
+			return false;
+	return true;
+}
+
+int vm_image_rootfs(struct vm_runtime *rt, const char *image, char *out, size_t n,
+		    struct errmsg *reterr)
+{
+	struct stat st;
+
+	if (!image || !image[0])
+		image = VM_IMAGE_BASE;
+	if (!image_name_ok(image))
+		return errmsg_set(reterr, -EINVAL, "image: 1-%d of [a-z0-9_-]", VM_IMAGE_NAME_MAX);
+	if ((size_t)snprintf(out, n, "%s/%s.ext4", rt->images_dir, image) >= n)
+		return errmsg_set(reterr, -ENAMETOOLONG, "image '%s': path too long", image);
+	if (stat(out, &st) < 0 || access(out, R_OK) < 0) {
+		int r = -errno;
+
+		return errmsg_set(reterr, r, "image '%s': %s: %s", image, out, errno_name(r));
+	}
+	if (!S_ISREG(st.st_mode))
+		return errmsg_set(reterr, -ENOENT, "image '%s': %s is not a regular file", image,
+				  out);
+	return 0;
+}
+
+int vm_start_image(struct vm_runtime *rt, const char *image, const struct vm_events *ev, void *ud,
+		   struct vm **ret, struct errmsg *reterr)
+{
+	struct vm_spec spec = { 0 };
+	int r;
+
+	if (!image || !image[0] || strcmp(image, VM_IMAGE_BASE) == 0)
+		return vm_start_spec(rt, NULL, ev, ud, ret, reterr);
+	r = vm_image_rootfs(rt, image, spec.rootfs, sizeof(spec.rootfs), reterr);
+	if (r < 0)
+		return r;
+	return vm_start_spec(rt, &spec, ev, ud, ret, reterr);
 }
 
 const char *vm_runtime_accel(const struct vm_runtime *rt)

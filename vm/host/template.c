@@ -2,8 +2,9 @@
  * template: finds or builds a template snapshot, the thing clones restore from (clone.c). A
  * snapshot lives in <snap_dir>/<name>-<key>/ as `mem` (the guest RAM, a file) and `state` (the
  * device state, ~63 KB). The key hashes everything the saved guest depends on: the artefacts'
- * identity (resolved paths, sizes, mtimes: the images dir links into a cache keyed by recipe
- * hash, so a rebuilt image resolves elsewhere) and manifest.txt, the QEMU binary, accel, memory,
+ * identity (the image's name and root disk, kernel, initramfs: resolved paths, sizes, mtimes; the
+ * images dir links into a cache keyed by recipe hash, so a rebuilt image resolves elsewhere) and
+ * manifest.txt, the QEMU binary, accel, memory,
  * vCPUs, warm-up argv, extra kernel arguments and the host boot id (the RAM file is not fsynced:
  * after a reboot it is rebuilt). FNV-1a 64: a cache key, not a security boundary; the directory
  * is ours (0700).
@@ -47,6 +48,8 @@ static const char *const tpl_files[] = { "mem", "state" };
 struct vm_template {
 	struct vm_runtime *rt;
 	char name[TPL_NAME_MAX + 1];
+	char image[TPL_NAME_MAX + 1];
+	char rootfs[PATH_MAX];		/* "" = the runtime's base.ext4 */
 	char key[17];
 	char dir[PATH_MAX - 32], tmp[PATH_MAX - 16];	/* room for /mem, /state */
 	char mig_sock[VM_SOCK_PATH_MAX + 1];
@@ -123,7 +126,8 @@ static void make_key(struct vm_template *t)
 	hash_str(&h, "corral-template-v1");
 	hash_file_id(&h, rt->kernel);
 	hash_file_id(&h, rt->initrd);
-	hash_file_id(&h, rt->rootfs);
+	hash_str(&h, t->image);
+	hash_file_id(&h, t->rootfs[0] ? t->rootfs : rt->rootfs);
 	snprintf(manifest, sizeof(manifest), "%s/manifest.txt", rt->images_dir);
 	hash_file_content(&h, manifest, 1u << 20);
 	hash_file_id(&h, rt->qemu);
@@ -507,6 +511,9 @@ int vm_template_new(struct vm_runtime *rt, const struct vm_template_cfg *cfg,
 
 	if (!cfg->name || !name_ok(cfg->name))
 		return errmsg_set(reterr, -EINVAL, "template name: 1-%d of [a-z0-9_-]", TPL_NAME_MAX);
+	if (cfg->image && cfg->image[0] && !name_ok(cfg->image))
+		return errmsg_set(reterr, -EINVAL, "template image: 1-%d of [a-z0-9_-]",
+				  TPL_NAME_MAX);
 	while (cfg->warmup && cfg->warmup[n])
 		n++;
 	if (n > TPL_WARMUP_ARGS_MAX)
@@ -525,6 +532,13 @@ int vm_template_new(struct vm_runtime *rt, const struct vm_template_cfg *cfg,
 	ev_timer_init(&t->finish, finish_cb, 0., 0.);
 	t->finish.data = t;
 	snprintf(t->name, sizeof(t->name), "%s", cfg->name);
+	snprintf(t->image, sizeof(t->image), "%s",
+		 cfg->image && cfg->image[0] ? cfg->image : "base");
+	if (strcmp(t->image, "base") != 0) {
+		r = vm_image_rootfs(rt, t->image, t->rootfs, sizeof(t->rootfs), reterr);
+		if (r < 0)
+			goto fail;
+	}
 	t->mem_mib = cfg->mem_mib ? cfg->mem_mib : rt->mem_mib;
 	t->vcpus = cfg->vcpus ? cfg->vcpus : rt->vcpus;
 	r = -ENOMEM;
@@ -558,12 +572,13 @@ int vm_template_new(struct vm_runtime *rt, const struct vm_template_cfg *cfg,
 		r = errmsg_set(reterr, -errno, "mkdir %s: %s", t->tmp, errno_name(errno));
 		goto fail;
 	}
+	snprintf(spec.rootfs, sizeof(spec.rootfs), "%s", t->rootfs);
 	spec.mem_in_dir = true;
 	spec.mem_mib = t->mem_mib;
 	spec.vcpus = t->vcpus;
 	t->state = TPL_BUILDING;
-	log_info("template.building", "template=%s key=%s mem_mib=%u vcpus=%u", t->name, t->key,
-		 t->mem_mib, t->vcpus);
+	log_info("template.building", "template=%s image=%s key=%s mem_mib=%u vcpus=%u", t->name,
+		 t->image, t->key, t->mem_mib, t->vcpus);
 	r = vm_start_spec(rt, &spec, &tpl_events, t, &t->vm, reterr);
 	if (r < 0)
 		goto fail;
@@ -635,6 +650,7 @@ int vm_clone(struct vm_template *t, const struct vm_events *ev, void *ud, struct
 
 	if (t->state != TPL_READY)
 		return errmsg_set(reterr, -EAGAIN, "template %s is not ready", t->name);
+	snprintf(spec.rootfs, sizeof(spec.rootfs), "%s", t->rootfs);
 	snprintf(spec.mem_path, sizeof(spec.mem_path), "%s/mem", t->dir);
 	snprintf(spec.state_path, sizeof(spec.state_path), "%s/state", t->dir);
 	return vm_start_spec(t->rt, &spec, ev, ud, ret, reterr);

@@ -431,7 +431,7 @@ int vm_qemu_pid(const struct vm *vm)
 /* The jailer's list (see vm_int.h): keep every path QEMU opens here, nowhere else. */
 size_t vm_host_files(const struct vm *vm, const char **out, size_t n)
 {
-	const char *all[] = { vm->rt->kernel, vm->rt->initrd, vm->rt->rootfs, vm->paths.dir,
+	const char *all[] = { vm->rt->kernel, vm->rt->initrd, vm_rootfs(vm), vm->paths.dir,
 			      vm->spec.mem_path[0] ? vm->spec.mem_path : NULL };
 	size_t k = 0;
 

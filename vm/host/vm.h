@@ -89,6 +89,10 @@ struct vm_exec_req {
  * follows on the loop. 0 or negative errno. */
 int vm_start(struct vm_runtime *rt, const struct vm_events *ev, void *ud, struct vm **ret,
 	     struct errmsg *reterr);
+/* Like vm_start(), with root filesystem <images_dir>/<image>.ext4 (NULL or "" = "base"). image is
+ * [a-z0-9_-]{1,32} (-EINVAL otherwise); a missing file is -ENOENT with a message naming it. */
+int vm_start_image(struct vm_runtime *rt, const char *image, const struct vm_events *ev, void *ud,
+		   struct vm **ret, struct errmsg *reterr);
 /* Runs a process in a ready VM. *ret_exec_id identifies it in later callbacks. */
 int vm_exec(struct vm *vm, const struct vm_exec_req *req, uint32_t *ret_exec_id,
 	    struct errmsg *reterr);
@@ -145,6 +149,7 @@ struct vm_template;
 
 struct vm_template_cfg {
 	const char *name;		/* [a-z0-9_-]{1,32} */
+	const char *image;		/* root filesystem <images_dir>/<image>.ext4; NULL or "" = "base" */
 	const char *const *warmup;	/* argv run as VM_USER_UID before the save; NULL: none */
 	unsigned mem_mib, vcpus;	/* 0: the runtime's */
 };

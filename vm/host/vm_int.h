@@ -56,6 +56,7 @@ struct vm_spec {
 	bool mem_share;
 	bool mem_in_dir;		/* a template: RAM in <vm dir>/mem (mem_path set at boot) */
 	char state_path[PATH_MAX];	/* device state to restore, "" = cold boot */
+	char rootfs[PATH_MAX];		/* root disk, "" = the runtime's base.ext4 (vm_start_image) */
 	unsigned mem_mib, vcpus;	/* 0 = the runtime's */
 };
 
@@ -117,6 +118,13 @@ void vm_lost(struct vm *vm, int err, const char *why);
 void vm_lost_soon(struct vm *vm, int err, const char *why);
 /* Kills QEMU, closes the sockets, stops the timers. Keeps the run dir. */
 void vm_teardown(struct vm *vm);
+
+/* runtime.c: <images_dir>/<image>.ext4 into out (NULL or "" = base); -EINVAL for a bad name,
+ * -ENOENT naming the file when it is missing. */
+int vm_image_rootfs(struct vm_runtime *rt, const char *image, char *out, size_t n,
+		    struct errmsg *reterr);
+/* boot.c: the VM's root disk (its spec's, else the runtime's base.ext4). */
+const char *vm_rootfs(const struct vm *vm);
 
 /* vm.c: starts a VM per spec (NULL = cold boot). */
 int vm_start_spec(struct vm_runtime *rt, const struct vm_spec *spec, const struct vm_events *ev,
