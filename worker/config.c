@@ -30,7 +30,7 @@ enum { OPT_PREFIX = 256, OPT_QUEUE, OPT_RESULT_TTL, OPT_LOG_LEVEL, OPT_DRAIN, OP
        OPT_PRUNE };
 
 enum { OPT_JAIL = 400, OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_WARMUP, OPT_POOL_IDLE, OPT_NO_POOL,
-       OPT_METRICS_PORT };
+       OPT_METRICS_PORT, OPT_IMAGE };
 
 enum { OPT_CONFIG = 500, OPT_REPO_ALLOW, OPT_REPO_CRED, OPT_REPO_CACHE, OPT_REPO_CACHE_MAX,
        OPT_REPO_MAX_BYTES, OPT_REPO_TIMEOUT };
@@ -56,6 +56,7 @@ static const struct option options[] = {
 	{ "pool-idle-ms", required_argument, NULL, OPT_POOL_IDLE },
 	{ "no-pool", no_argument, NULL, OPT_NO_POOL },
 	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
+	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "repo-allow", required_argument, NULL, OPT_REPO_ALLOW },
 	{ "repo-cred", required_argument, NULL, OPT_REPO_CRED },
@@ -97,6 +98,9 @@ void config_usage(FILE *f)
 		"  --pool-idle-ms N      a ready VM idle this long shrinks the pool toward min\n"
 		"                        (0 = 30000, the default)\n"
 		"  --no-pool             no warm pool: every job boots a VM cold\n"
+		"  --image NAME          an image (<images>/NAME.ext4) that gets its own warm pool\n"
+		"                        (repeatable, at most %u; default: base); jobs naming\n"
+		"                        another image present there boot it cold\n"
 		"  --metrics-port N      Prometheus metrics on 127.0.0.1:N (default 0 = off)\n"
 		"  --config FILE         INI file: keys are these flags' long names; section\n"
 		"                        [credentials] holds host = user:secret or host = @/path;\n"
@@ -115,7 +119,27 @@ void config_usage(FILE *f)
 		CONFIG_CONCURRENCY_MAX, REDIS_KEYS_DEFAULT_PREFIX, REDIS_KEYS_DEFAULT_QUEUE,
 		CONFIG_RESULT_TTL_DEFAULT, CONFIG_DRAIN_DEFAULT_S, CONFIG_LEASE_DEFAULT_S,
 		CONFIG_PRUNE_DEFAULT_S, CONFIG_POOL_MAX, CONFIG_POOL_MIN_DEFAULT, CONFIG_POOL_MAX,
-		CONFIG_POOL_MAX_DEFAULT, CONFIG_REPO_TIMEOUT_MAX_S, CONFIG_REPO_TIMEOUT_DEFAULT_S);
+		CONFIG_POOL_MAX_DEFAULT, CONFIG_SERVE_IMAGES_MAX, CONFIG_REPO_TIMEOUT_MAX_S,
+		CONFIG_REPO_TIMEOUT_DEFAULT_S);
+}
+
+/* --image NAME: [a-z0-9_-]{1,32}, no duplicates, at most CONFIG_SERVE_IMAGES_MAX. */
+static int add_image(struct config *cfg, const char *arg, struct errmsg *reterr)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > CONFIG_IMAGE_NAME_MAX || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+							 "0123456789_-") != n)
+		return errmsg_set(reterr, -EINVAL, "--image: 1 to %d characters of [a-z0-9_-]",
+				  CONFIG_IMAGE_NAME_MAX);
+	for (unsigned i = 0; i < cfg->nserve_images; i++)
+		if (strcmp(cfg->serve_images[i], arg) == 0)
+			return errmsg_set(reterr, -EINVAL, "--image %s: given twice", arg);
+	if (cfg->nserve_images >= CONFIG_SERVE_IMAGES_MAX)
+		return errmsg_set(reterr, -EINVAL, "--image: more than %d images",
+				  CONFIG_SERVE_IMAGES_MAX);
+	memcpy(cfg->serve_images[cfg->nserve_images++], arg, n + 1);
+	return 0;
 }
 
 static int parse_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
@@ -473,6 +497,8 @@ static int parse_one(int opt, const char *arg, struct config *cfg, struct errmsg
 	case OPT_METRICS_PORT:
 		return parse_uint("metrics-port", arg, 0, CONFIG_METRICS_PORT_MAX, &cfg->metrics_port,
 				  reterr);
+	case OPT_IMAGE:
+		return add_image(cfg, arg, reterr);
 	case OPT_REPO_ALLOW:
 		return add_allow(cfg, arg, reterr);
 	case OPT_REPO_CRED:
@@ -637,10 +663,16 @@ int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reter
 			strv_free(&cfg->repo_allow, &cfg->nrepo_allow, false);
 			cfg->allow_from_flags = true;
 		}
+		if (opt == OPT_IMAGE && !cfg->images_from_flags) {
+			cfg->nserve_images = 0;	/* the command line's list replaces the file's */
+			cfg->images_from_flags = true;
+		}
 		r = parse_one(opt, optarg, cfg, reterr);
 		if (r < 0)
 			return r;
 	}
+	if (cfg->nserve_images == 0)
+		(void)add_image(cfg, "base", NULL);
 	if (cfg->pool_min > cfg->pool_max)
 		return errmsg_set(reterr, -EINVAL, "--pool-min %u is above --pool-max %u",
 				  cfg->pool_min, cfg->pool_max);

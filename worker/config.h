@@ -31,6 +31,8 @@
 #define CONFIG_POOL_IDLE_MAX_MS 86400000u	/* 0: vm_pool's default (30 s) */
 #define CONFIG_POOL_WARMUP_MAX 1023	/* bytes of --pool-warmup's shell command */
 #define CONFIG_METRICS_PORT_MAX 65535u
+#define CONFIG_SERVE_IMAGES_MAX 16	/* --image NAMEs (images with a warm pool) */
+#define CONFIG_IMAGE_NAME_MAX 32	/* [a-z0-9_-]{1,32} (= WIRE_IMAGE_MAX) */
 /* repo jobs (worker/repo.h) */
 #define CONFIG_REPO_ALLOW_MAX 64	/* --repo-allow patterns */
 #define CONFIG_REPO_PATTERN_MAX 2048	/* bytes of one pattern (= WIRE_URL_MAX) */
@@ -69,6 +71,10 @@ struct config {
 	bool pool_warmup_set;		/* unset: `python3 -c pass`; "" = no warm-up */
 	char pool_warmup[CONFIG_POOL_WARMUP_MAX + 1];
 	unsigned metrics_port;		/* Prometheus text on 127.0.0.1; 0 = off */
+	/* --image NAME (repeatable): images that get a warm pool, in order; default just "base".
+	 * Other images present in the images dir are cold-booted (wpool.c). */
+	char serve_images[CONFIG_SERVE_IMAGES_MAX][CONFIG_IMAGE_NAME_MAX + 1];
+	unsigned nserve_images;
 	char config_file[CONFIG_PATH_MAX];	/* --config, "" = none */
 	/* repo jobs: filled into struct repo_policy by main.c */
 	char **repo_allow;		/* owned, nrepo_allow fnmatch(3) patterns over the URL */
@@ -82,6 +88,7 @@ struct config {
 	/* internal to config.c */
 	bool redis_set;
 	bool allow_from_flags;
+	bool images_from_flags;
 };
 
 #define CONFIG_HELP 1

@@ -1,8 +1,10 @@
 /*
- * wpool: corrald's warm VM pool (vm/host's vm_pool) and its metrics endpoint. One pool, the
- * "default" template (base image, the runtime's memory and vCPUs, warm-up `python3 -c pass`).
- * Its settings come from config.c (--pool-min, --pool-max, --pool-warmup, --pool-idle-ms,
- * --no-pool, --metrics-port; see `corrald --help`).
+ * wpool: corrald's warm VM pools (vm/host's vm_pool) and its metrics endpoint. One pool per
+ * served image (--image NAME, repeatable; default just base), template named after the image,
+ * with the runtime's memory and vCPUs and a warm-up suited to the image (base and build:
+ * `python3 -c pass`; python-data: `python3 -c "import pandas"`). Every pool has the same
+ * --pool-min, --pool-max, --pool-idle-ms; --pool-warmup replaces every pool's warm-up; --no-pool
+ * turns them all off; --metrics-port serves the metrics (see `corrald --help`).
  * It must not know about jobs beyond handing out a VM at the acquire site.
  */
 #ifndef CORRALD_WPOOL_H
@@ -16,17 +18,24 @@
 
 struct ev_loop;
 
-#define WPOOL_STATE_MAX 96
+#define WPOOL_STATE_MAX 400
 
 /* Starts the pool (template build in the background) and the metrics listener. */
 int wpool_init(struct ev_loop *loop, struct vm_runtime *rt, const struct config *cfg,
 	       struct errmsg *reterr);
 void wpool_fini(void);
-/* The pool's state for the worker registry, e.g. "ready=2 starting=1 target=2 min=1 max=4",
- * or "off" (--no-pool or before wpool_init). Always NUL-terminates out. */
+/* The pools' state for the worker registry: one pool "ready=2 starting=1 target=2 min=1 max=4",
+ * several "base: ready=...; python-data: ready=...", or "off" (--no-pool or before wpool_init).
+ * Always NUL-terminates out (cut at n). */
 void wpool_state(char *out, size_t n);
-/* The acquire site: a warm VM from the pool, its ready() posted to the loop; when the pool is
- * empty (or off) a cold boot, logged ev=pool.miss fallback=boot. Same contract as vm_start(). */
+/* The acquire site: a warm VM from the pool of image (NULL or "" = base), its ready() posted to
+ * the loop; when that pool is empty, or the image has no pool, a cold boot of the image (a miss
+ * is logged ev=pool.miss fallback=boot). Same contract as vm_start(); an image whose file is not
+ * in the images dir: -ENOENT, reterr "image 'x' not available on this worker"; a bad name:
+ * -EINVAL. */
+int wpool_vm_start_image(struct vm_runtime *rt, const char *image, const struct vm_events *ev,
+			 void *ud, struct vm **ret, struct errmsg *reterr);
+/* = wpool_vm_start_image(rt, "base", ...). */
 int wpool_vm_start(struct vm_runtime *rt, const struct vm_events *ev, void *ud, struct vm **ret,
 		   struct errmsg *reterr);
 
