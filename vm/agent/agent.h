@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <glob.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +30,7 @@
 #define AGENT_OUTQ_HIGH (1024 * 1024)	/* stop reading pipes and the port above this */
 #define AGENT_OUTQ_MAX (4 * 1024 * 1024)	/* frames beyond this are dropped (logged) */
 #define AGENT_HUP_RECHECK_MS 50		/* port re-check period while no host is connected */
+#define AGENT_GET_CHUNKS_PER_TURN 4	/* FILE frames a get queues between two polls */
 
 /* ---- console.c: messages on /dev/console, fatal exit ---- */
 /* Makes sure fds 0, 1, 2 are open (the console, else /dev/null), so no later fd lands there. */
@@ -113,6 +115,55 @@ struct spawn_result {
 int spawn_start(const struct spawn_req *req, struct spawn_result *ret, struct errmsg *reterr);
 /* Looks up uid's home directory in /etc/passwd into out. 0 or -ENOENT. */
 int spawn_home_of(uid_t uid, char *out, size_t n);
+
+/* ---- put.c: PUT/PUTEND (schemas/agent-frame.md) ---- */
+struct put_state {
+	int root_fd;		/* paths are resolved below this directory ("/" in the VM) */
+	int err;		/* first error of the batch (-errno), 0 = none */
+	char msg[WIRE_REASON_MAX + 1];
+	uint64_t count, bytes;
+	int file_fd;		/* the file created last in this batch, for appends */
+	char file_path[WIRE_PATH_MAX + 1];
+};
+
+void put_init(struct put_state *ps, int root_fd);
+void put_free(struct put_state *ps);
+/* Applies one PUT (skipped after the batch's first error). 0 or -errno (also kept in ps). */
+int put_frame(struct put_state *ps, const struct wire_frame *f);
+/* Ends the batch: fills reply with PUTOK {id, count, bytes} or ERROR {id, err, message naming
+ * the path}, then starts a fresh batch. */
+void put_end(struct put_state *ps, uint32_t id, struct wire_frame *reply);
+
+/* ---- get.c: GET → FILE…, GETEND ---- */
+struct get_seen;
+
+struct get_op {
+	bool active;
+	uint32_t id;
+	uint32_t uid, gid;
+	uint64_t max, used;	/* data bytes allowed / sent */
+	char **patterns;
+	size_t npatterns, pi;	/* next pattern to expand */
+	glob_t gl;
+	bool globbed;		/* gl holds the current pattern's matches */
+	size_t gi;		/* next match */
+	int fd;			/* the file being sent, -1 between files */
+	const char *path;	/* its path (in gl) */
+	uint64_t size, off;
+	uint32_t mode;
+	uint64_t count;		/* files reported */
+	bool truncated;
+	struct get_seen *seen;	/* (dev, ino) of reported files, ≤ WIRE_ARTEFACTS_COUNT_MAX */
+	size_t nseen;
+};
+
+/* Starts a get (one at a time: -EBUSY; uid/gid 0: -EPERM). */
+int get_start(struct get_op *g, const struct wire_frame *f, struct errmsg *reterr);
+bool get_active(const struct get_op *g);
+/* Queues the next FILE frame (or the GETEND, which ends the get). Call while the output queue
+ * has room. 0. */
+int get_step(struct get_op *g, struct chan *c);
+void get_free(struct get_op *g);
 
 /* ---- sysinit.c ---- */
 /* Sets CLOCK_REALTIME to time_ns (if non-zero) and mixes seed into the kernel RNG, crediting it.

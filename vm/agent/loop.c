@@ -1,7 +1,8 @@
 /*
  * loop: the agent's one poll() loop. It watches a signalfd (SIGCHLD: reap every child, ours or
  * orphans; SIGIO: the host connected or left), the port (frames in, queued frames out) and the
- * stdout/stderr pipes of every running exec, and dispatches frames: INIT, EXEC, SIGNAL. An exec's
+ * stdout/stderr pipes of every running exec, and dispatches frames: INIT, EXEC, SIGNAL, PUT,
+ * PUTEND (put.c) and GET (get.c, stepped one chunk at a time between polls). An exec's
  * EXIT is sent only after both its pipes reached EOF and its pid was reaped. While no host is
  * connected the port is left out of the poll set (it would report POLLHUP forever) and re-checked
  * on SIGIO or every AGENT_HUP_RECHECK_MS. When the output queue is above AGENT_OUTQ_HIGH the pipes
@@ -11,6 +12,7 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +38,8 @@ struct proc {
 struct loop {
 	struct chan chan;
 	int sigfd;
+	struct put_state put;
+	struct get_op get;
 	struct proc procs[AGENT_EXEC_MAX];
 };
 
@@ -112,9 +116,34 @@ static int loop_init(struct loop *l, const struct wire_frame *f)
 	return 0;
 }
 
+static int loop_putend(struct loop *l, const struct wire_frame *f)
+{
+	struct wire_frame reply;
+
+	put_end(&l->put, f->id, &reply);
+	return chan_send(&l->chan, &reply);
+}
+
+static int loop_get(struct loop *l, const struct wire_frame *f)
+{
+	struct errmsg em = { "" };
+	int r = get_start(&l->get, f, &em);
+
+	if (r < 0)
+		return chan_send_error(&l->chan, f->id, r, "%s", em.msg);
+	return 0;
+}
+
 static int loop_dispatch(struct loop *l, const struct wire_frame *f)
 {
 	switch (f->type) {
+	case WIRE_FRAME_PUT:
+		(void)put_frame(&l->put, f);	/* errors are answered at PUTEND */
+		return 0;
+	case WIRE_FRAME_PUTEND:
+		return loop_putend(l, f);
+	case WIRE_FRAME_GET:
+		return loop_get(l, f);
 	case WIRE_FRAME_INIT:
 		return loop_init(l, f);
 	case WIRE_FRAME_EXEC:
@@ -225,6 +254,14 @@ static void loop_frames(struct loop *l)
 	}
 }
 
+/* A few chunks of a running get per turn: the pipes of other execs are polled in between. */
+static void loop_get_steps(struct loop *l)
+{
+	for (int i = 0; i < AGENT_GET_CHUNKS_PER_TURN && get_active(&l->get) &&
+			l->chan.out.len < AGENT_OUTQ_HIGH; i++)
+		(void)get_step(&l->get, &l->chan);
+}
+
 int loop_run(int port_fd, bool is_stream)
 {
 	struct pollfd pfd[2 + 2 * AGENT_EXEC_MAX];
@@ -245,18 +282,23 @@ int loop_run(int port_fd, bool is_stream)
 		return -errno;
 	}
 	chan_init(&l->chan, port_fd, is_stream);
+	put_init(&l->put, open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	l->get.fd = -1;
 	while (!l->chan.eof) {
 		int timeout = -1, r;
 		nfds_t n = 0;
 		bool room;
 
 		loop_frames(l);
+		loop_get_steps(l);
 		r = chan_flush(&l->chan);
 		if (r < 0) {
 			log_warn("port.write_failed", "err=%s", errno_name(r));
 			chan_set_hup(&l->chan);
 		}
 		room = l->chan.out.len < AGENT_OUTQ_HIGH;
+		if (room && get_active(&l->get))
+			timeout = 0;	/* more of the get to send: do not sleep */
 		pfd[n++] = (struct pollfd){ .fd = l->sigfd, .events = POLLIN };
 		if (l->chan.hup) {
 			timeout = AGENT_HUP_RECHECK_MS;
@@ -295,6 +337,9 @@ int loop_run(int port_fd, bool is_stream)
 				loop_pipe(l, owner[i], which[i]);
 		loop_finish(l);
 	}
+	get_free(&l->get);
+	fd_close(l->put.root_fd);
+	put_free(&l->put);
 	chan_free(&l->chan);
 	fd_close(l->sigfd);
 	free(l);
