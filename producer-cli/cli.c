@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -19,6 +20,17 @@ void cli_init(struct cli *c, const char *verb)
 	c->verb = verb;
 	c->prefix = REDIS_KEYS_DEFAULT_PREFIX;
 	c->queue = REDIS_KEYS_DEFAULT_QUEUE;
+}
+
+void cli_free(struct cli *c)
+{
+	for (size_t i = 0; i < c->ngets; i++) {
+		free(c->gets[i].remote);
+		free(c->gets[i].local);
+	}
+	free(c->gets);
+	c->gets = NULL;
+	c->ngets = 0;
 }
 
 int cli_common_opt(struct cli *c, int opt, const char *arg)

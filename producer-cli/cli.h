@@ -37,6 +37,13 @@ enum { CLI_OPT_REDIS = 0x1000, CLI_OPT_PREFIX, CLI_OPT_QUEUE, CLI_OPT_HELP };
 	"  --queue Q        queue name (default " REDIS_KEYS_DEFAULT_QUEUE ")\n"                      \
 	"  --help           this text\n"
 
+/* --get REMOTE:LOCAL of run/submit (xfer.c) */
+struct cli_get {
+	char *remote;		/* absolute guest path or glob pattern (also in the job's outputs) */
+	char *local;		/* NULL: not written (submit without LOCAL) */
+	bool local_dir;		/* REMOTE is a glob or LOCAL ends in '/': LOCAL is a directory */
+};
+
 struct cli {
 	const char *verb;
 	const char *redis_flag;
@@ -47,9 +54,14 @@ struct cli {
 	/* submission (run, submit): --idempotency-key, --idempotency-ttl */
 	char idem_key[CLI_IDEM_KEY_MAX + 1];
 	unsigned idem_ttl_s;
+	struct cli_get *gets;	/* owned; cli_free() */
+	size_t ngets;
+	bool repo_opts;		/* --ref/--depth/--subdir seen (need --repo) */
 };
 
 void cli_init(struct cli *c, const char *verb);
+/* Frees what option parsing allocated (gets). */
+void cli_free(struct cli *c);
 /* Handles one common option: 1 when it was one (and valid), 0 when not one of them,
  * CLI_OPT_HELP when --help. */
 int cli_common_opt(struct cli *c, int opt, const char *arg);

@@ -19,7 +19,7 @@ static void usage(void)
 {
 	printf("Usage: corral result [OPTIONS] ID\n"
 	       "Prints the result of job ID. Exit 0 when found, 1 when there is none (yet).\n\n"
-	       "  --json           one JSON object instead of text\n" CLI_COMMON_USAGE);
+	       "  --json           one JSON object instead of text (artefacts' data as base64)\n" CLI_COMMON_USAGE);
 }
 
 int result_fetch(const struct cli *cli, struct redisContext *ctx, const char *id,
@@ -111,6 +111,7 @@ int cmd_result(int argc, char **argv)
 		if (wire_result_to_json(&res, &b) < 0 || buf_append(&b, "\n", 1) < 0) {
 			cli_err(&cli, "cannot format the result as JSON");
 			buf_free(&b);
+			wire_result_clear(&res);
 			goto out;
 		}
 		fwrite(b.data, 1, b.len, stdout);
@@ -119,6 +120,7 @@ int cmd_result(int argc, char **argv)
 		outcome_print(stdout, &res);
 	}
 	rc = fflush(stdout) == 0 ? 0 : CLI_EXIT_CORRAL;
+	wire_result_clear(&res);
 out:
 	if (ctx)
 		redisFree(ctx);

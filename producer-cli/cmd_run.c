@@ -14,6 +14,7 @@
 #include "jobspec.h"
 #include "outcome.h"
 #include "verbs.h"
+#include "xfer.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -36,7 +37,7 @@ static int finish(struct cli *cli, struct follow *f, const char *id)
 {
 	struct wire_result res;
 	char note[512];
-	int r;
+	int r, rc;
 
 	r = result_fetch(cli, follow_cmd(f), id, &res);
 	if (r < 0)
@@ -50,7 +51,12 @@ static int finish(struct cli *cli, struct follow *f, const char *id)
 	}
 	if (outcome_note(&res, note, sizeof(note)))
 		fprintf(stderr, "corral: %s\n", note);
-	return outcome_exit_code(&res);
+	rc = outcome_exit_code(&res);
+	if (cli->ngets && res.state != WIRE_STATE_DEAD && res.state != WIRE_STATE_CANCELLED &&
+	    xfer_save(cli, &res, stderr) < 0 && rc == 0)
+		rc = CLI_EXIT_CORRAL;	/* the job worked; saving its files did not */
+	wire_result_clear(&res);
+	return rc;
 }
 
 int cmd_run(int argc, char **argv)
@@ -68,8 +74,10 @@ int cmd_run(int argc, char **argv)
 		usage();
 		return 0;
 	}
-	if (r < 0)
+	if (r < 0) {
+		cli_free(&cli);
 		return CLI_EXIT_CORRAL;
+	}
 	rc = CLI_EXIT_CORRAL;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;	/* no SA_RESTART: poll() returns EINTR */
@@ -102,5 +110,6 @@ int cmd_run(int argc, char **argv)
 out:
 	follow_close(&f);
 	wire_job_free(job);
+	cli_free(&cli);
 	return rc;
 }

@@ -11,7 +11,9 @@
 static void usage(void)
 {
 	printf("Usage: corral submit [OPTIONS] -- CMD [ARGS...]\n"
-	       "Queues CMD to run in a fresh microVM and prints the job id.\n\n" JOBSPEC_USAGE
+	       "Queues CMD to run in a fresh microVM and prints the job id. Exit 125 when the job\n"
+	       "is invalid (nothing queued). --get REMOTE only collects artefacts: read them with\n"
+	       "corral result --json.\n\n" JOBSPEC_USAGE
 		       CLI_COMMON_USAGE);
 }
 
@@ -21,7 +23,7 @@ int cmd_submit(int argc, char **argv)
 	struct wire_job *job = NULL;
 	redisContext *ctx = NULL;
 	struct cli cli;
-	int r, rc = CLI_EXIT_USAGE;
+	int r, rc;
 
 	cli_init(&cli, "submit");
 	r = jobspec_parse(&cli, argc, argv, &job);
@@ -29,8 +31,10 @@ int cmd_submit(int argc, char **argv)
 		usage();
 		return 0;
 	}
-	if (r < 0)
-		return CLI_EXIT_USAGE;
+	if (r < 0) {	/* bad flag, missing --put file, files over the cap: nothing queued */
+		cli_free(&cli);
+		return CLI_EXIT_CORRAL;
+	}
 	rc = 1;
 	ctx = cli_connect(&cli, false);
 	if (!ctx)
@@ -47,5 +51,6 @@ out:
 	if (ctx)
 		redisFree(ctx);
 	wire_job_free(job);
+	cli_free(&cli);
 	return rc;
 }

@@ -16,9 +16,11 @@
 
 #include "buf.h"
 #include "util.h"
+#include "xfer.h"
 
 enum { OPT_TIMEOUT = 1, OPT_ENV, OPT_CWD, OPT_TEMPLATE, OPT_OUTPUT_MAX, OPT_ATTEMPTS, OPT_ID,
-       OPT_IDEM_KEY, OPT_IDEM_TTL };
+       OPT_IDEM_KEY, OPT_IDEM_TTL, OPT_PUT, OPT_GET, OPT_REPO, OPT_REF, OPT_DEPTH, OPT_SUBDIR,
+       OPT_IMAGE, OPT_ARTEFACTS_MAX };
 
 static const struct option job_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -30,6 +32,14 @@ static const struct option job_options[] = {
 	{ "id", required_argument, NULL, OPT_ID },
 	{ "idempotency-key", required_argument, NULL, OPT_IDEM_KEY },
 	{ "idempotency-ttl", required_argument, NULL, OPT_IDEM_TTL },
+	{ "put", required_argument, NULL, OPT_PUT },
+	{ "get", required_argument, NULL, OPT_GET },
+	{ "repo", required_argument, NULL, OPT_REPO },
+	{ "ref", required_argument, NULL, OPT_REF },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
+	{ "subdir", required_argument, NULL, OPT_SUBDIR },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "artefacts-max", required_argument, NULL, OPT_ARTEFACTS_MAX },
 	CLI_COMMON_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
@@ -176,6 +186,34 @@ static int parse_flag(struct cli *cli, int opt, const char *arg, struct wire_job
 		}
 		cli->idem_ttl_s = (unsigned)n;
 		return 0;
+	case OPT_PUT:
+		return xfer_put(cli, job, arg);
+	case OPT_GET:
+		return xfer_get(cli, job, arg, strcmp(cli->verb, "run") == 0);
+	case OPT_REPO:
+		return xfer_repo_opt(cli, job, "url", arg);
+	case OPT_REF:
+		return xfer_repo_opt(cli, job, "ref", arg);
+	case OPT_DEPTH:
+		return xfer_repo_opt(cli, job, "depth", arg);
+	case OPT_SUBDIR:
+		return xfer_repo_opt(cli, job, "subdir", arg);
+	case OPT_IMAGE:
+		n = strlen(arg);
+		if (n < 1 || n > WIRE_IMAGE_MAX ||
+		    strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_-") != n) {
+			cli_err(cli, "--image: 1 to %d characters of [a-z0-9_-]", WIRE_IMAGE_MAX);
+			return -EINVAL;
+		}
+		snprintf(job->image, sizeof(job->image), "%s", arg);
+		return 0;
+	case OPT_ARTEFACTS_MAX:
+		if (jobspec_parse_size(arg, &job->artefacts_max) < 0 ||
+		    job->artefacts_max > WIRE_ARTEFACTS_MAX_LIMIT) {
+			cli_err(cli, "--artefacts-max: '%.40s' is not a size up to 32M", arg);
+			return -EINVAL;
+		}
+		return 0;
 	default:
 		cli_err(cli, "unknown option (see corral %s --help)", cli->verb);
 		return -EINVAL;
@@ -231,6 +269,9 @@ int jobspec_parse(struct cli *cli, int argc, char **argv, struct wire_job **ret)
 			goto out;
 		}
 	}
+	r = xfer_finish(cli, job);
+	if (r < 0)
+		goto out;
 	r = cli_finish(cli);
 	if (r < 0)
 		goto out;

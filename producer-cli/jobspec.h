@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "wire.h"
+#include "xfer.h"
 
 #define JOBSPEC_ENTRY_ID_MAX 48
 
@@ -23,11 +24,11 @@
 	"  --id ID          job id ([A-Za-z0-9._-], default: random)\n"                            \
 	"  --idempotency-key K  submit at most once per K (1..128 of [A-Za-z0-9._:-]) within\n"   \
 	"                   the TTL; a repeat returns the first job's id\n"                        \
-	"  --idempotency-ttl S  how long the key holds (default 86400)\n"
+	"  --idempotency-ttl S  how long the key holds (default 86400)\n" XFER_USAGE
 
 /* Parses argv (from argv[0] = the verb) into a new job: the flags above, CLI_COMMON_OPTIONS into
  * cli, then the command after `--` (or the first non-option). Returns 0, CLI_OPT_HELP, or
- * -EINVAL with a message printed. *ret is the caller's. */
+ * -EINVAL with a message printed. *ret is the caller's; --get entries go to cli (cli_free()). */
 int jobspec_parse(struct cli *cli, int argc, char **argv, struct wire_job **ret);
 /* Parses "1.5" seconds into ms (1..WIRE_TIMEOUT_MS_MAX) and "64k" into bytes. 0 or -EINVAL. */
 int jobspec_parse_seconds(const char *s, uint32_t *ms);

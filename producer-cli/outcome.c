@@ -76,4 +76,19 @@ void outcome_print(FILE *f, const struct wire_result *r)
 	print_t(f, "first output", r->t.queued_ms, r->t.first_output_ms);
 	print_t(f, "exited", r->t.queued_ms, r->t.exited_ms);
 	print_t(f, "written", r->t.queued_ms, r->t.written_ms);
+	if (r->t.fetch_ms || r->t.files_ms || r->t.collect_ms || r->commit[0])
+		fprintf(f, "  %-14s %" PRIu64 " ms%s\n  %-14s %" PRIu64 " ms\n  %-14s %" PRIu64
+			" ms\n", "repo fetch", r->t.fetch_ms, r->t.mirror_hit ? " (mirror hit)" : "",
+			"files in", r->t.files_ms, "collect", r->t.collect_ms);
+	if (r->commit[0])
+		fprintf(f, "commit:     %s\n", r->commit);
+	if (r->nartefacts || r->artefacts_truncated)
+		fprintf(f, "artefacts:  %zu%s\n", r->nartefacts,
+			r->artefacts_truncated ? " (truncated to artefacts_max)" : "");
+	for (size_t i = 0; i < r->nartefacts; i++) {
+		const struct wire_artefact *a = &r->artefacts[i];
+
+		fprintf(f, "  %s  %" PRIu64 " bytes  %04o%s\n", a->path, a->size, (unsigned)a->mode,
+			a->truncated ? "  truncated" : "");
+	}
 }
