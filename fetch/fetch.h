@@ -76,7 +76,11 @@ int fetch_seccomp(struct errmsg *reterr);
 int fetch_selftest(const struct fetch_args *a, struct errmsg *reterr);
 
 /* mirror.c: creates or updates the mirror; *existed tells whether it was there before. */
-int fetch_mirror(const struct fetch_args *a, bool *existed, struct errmsg *reterr);
+struct fetch_stats {
+	bool existed;
+	uint64_t received_bytes, received_objects;
+};
+int fetch_mirror(const struct fetch_args *a, struct fetch_stats *st, struct errmsg *reterr);
 /* evict.c: removes least recently used mirrors (not keep_key, not locked) until the cache's
  * total size is ≤ max. Returns how many it removed (never fails the fetch). */
 int fetch_evict(const char *cache, uint64_t max, const char *keep_key);

@@ -216,7 +216,7 @@ static int run_fetch(char *summary, struct errmsg *reterr, const struct url_part
 {
 	struct fetch_paths p;
 	uint64_t t0 = time_mono_ms();
-	bool existed = false;
+	struct fetch_stats st = { .existed = false };
 	int r, evicted;
 
 	if (need_dns) {
@@ -228,14 +228,15 @@ static int run_fetch(char *summary, struct errmsg *reterr, const struct url_part
 	if (!r)
 		r = fetch_paths_of(args.cache, args.url, &p, reterr);
 	if (!r)
-		r = fetch_mirror(&args, &existed, reterr);
+		r = fetch_mirror(&args, &st, reterr);
 	if (r)
 		return r;
 	evicted = fetch_evict(args.cache, args.cache_max, p.key);
 	snprintf(summary, SUMMARY_MAX,
-		 "{\"mirror\":\"%s\",\"existed\":%s,\"ms\":%" PRIu64 ",\"evicted\":%d,"
-		 "\"depth\":%u,\"shallow\":false}",
-		 p.key, existed ? "true" : "false", time_mono_ms() - t0, evicted, args.depth);
+		 "{\"mirror\":\"%s\",\"existed\":%s,\"ms\":%" PRIu64 ",\"received_bytes\":%" PRIu64
+		 ",\"received_objects\":%" PRIu64 ",\"evicted\":%d,\"depth\":%u,\"shallow\":false}",
+		 p.key, st.existed ? "true" : "false", time_mono_ms() - t0, st.received_bytes,
+		 st.received_objects, evicted, args.depth);
 	return 0;
 }
 

@@ -163,8 +163,9 @@ out:
 	return r;
 }
 
-int fetch_mirror(const struct fetch_args *a, bool *existed, struct errmsg *reterr)
+int fetch_mirror(const struct fetch_args *a, struct fetch_stats *stats, struct errmsg *reterr)
 {
+	bool *existed = &stats->existed;
 	struct fetch_state st = { .a = a };
 	struct fetch_paths p;
 	git_repository *repo = NULL;
@@ -195,6 +196,8 @@ int fetch_mirror(const struct fetch_args *a, bool *existed, struct errmsg *reter
 		}
 	}
 	r = run_fetch(repo, &st, reterr);
+	stats->received_bytes = st.received_bytes;
+	stats->received_objects = st.received_objects;
 	git_repository_free(repo);
 	repo = NULL;
 	if (r)

@@ -60,6 +60,7 @@ struct repo_op {
 struct flight {
 	struct flight *next;
 	char *url;
+	uint64_t t0;
 	struct repo_proc *proc;
 	struct repo_op *waiters;
 	int cred_fd;
@@ -352,7 +353,13 @@ static void flight_done(void *ud, int code, const char *line)
 	char copy[REPO_PROC_LINE_MAX + 1];
 	struct repo_op *op;
 
+	char q[LOG_QUOTE_MAX + 8];
+
 	snprintf(copy, sizeof(copy), "%s", line);
+	if (code == 0)
+		log_info("repo.fetched", "url=%s ms=%" PRIu64 " mirror_existed=%d",
+			 log_quote(q, sizeof(q), f->url, strlen(f->url)), time_mono_ms() - f->t0,
+			 existed);
 	flight_unlink(f);	/* new requests start a new flight from here on */
 	/* Popped one at a time: a done() may cancel waiters still on the list. */
 	while ((op = f->waiters)) {
@@ -375,6 +382,8 @@ static struct flight *flight_start(const char *url, struct errmsg *reterr)
 {
 	struct argv_b a = { .n = 0 };
 	struct flight *f = calloc(1, sizeof(*f));
+	char q[LOG_QUOTE_MAX + 8];
+	bool cred;
 	int r;
 
 	if (!f || !(f->url = strdup(url))) {
@@ -382,7 +391,9 @@ static struct flight *flight_start(const char *url, struct errmsg *reterr)
 		errmsg_set(reterr, -ENOMEM, "repo: out of memory");
 		return NULL;
 	}
+	f->t0 = time_mono_ms();
 	f->cred_fd = cred_pipe(url);
+	cred = f->cred_fd >= 0;
 	common_args(&a, "fetch", url);
 	if (f->cred_fd >= 0)
 		arg(&a, "--cred-fd"), arg(&a, "3");
@@ -399,17 +410,26 @@ static struct flight *flight_start(const char *url, struct errmsg *reterr)
 	}
 	f->next = R.flights;
 	R.flights = f;
+	log_info("repo.fetch_started", "url=%s cred=%d", log_quote(q, sizeof(q), url, strlen(url)),
+		 cred);
+	return f;
+}
+
+static struct flight *flight_of(const char *url)
+{
+	struct flight *f;
+
+	for (f = R.flights; f; f = f->next)
+		if (strcmp(f->url, url) == 0)
+			break;
 	return f;
 }
 
 static void join_flight(struct repo_op *op)
 {
-	struct flight *f;
+	struct flight *f = flight_of(op->req.url);
 	struct errmsg e = { "" };
 
-	for (f = R.flights; f; f = f->next)
-		if (strcmp(f->url, op->req.url) == 0)
-			break;
 	if (!f)
 		f = flight_start(op->req.url, &e);
 	if (!f)
@@ -463,8 +483,8 @@ int repo_fetch(const struct wire_repo *req, repo_done_fn done, void *ud, struct 
 	if (policy_check_url((const char *const *)R.pol.allow, R.pol.nallow, op->req.url, NULL,
 			     &need_dns, &e) < 0)
 		op_fail(op, FETCH_EXIT_POLICY, e.msg);
-	else if (is_hex40(op->req.ref))
-		start_export(op, true);
+	else if (is_hex40(op->req.ref) && !flight_of(op->req.url))
+		start_export(op, true);	/* a fetch in flight would hold the mirror's lock anyway */
 	else
 		join_flight(op);
 	op->sync = false;	/* op may be waiting for its defer timer: still valid */
