@@ -193,8 +193,8 @@ static int do_blob(struct walk *w, const git_tree_entry *e, const char *rel, cha
 				  shown(rel), size, w->a->max_file);
 	if (w->a->max_bytes && w->bytes + size > w->a->max_bytes)
 		return errmsg_set(reterr, FETCH_EXIT_SIZE,
-				  "repo: checkout over %" PRIu64 " bytes (at '%s')", w->a->max_bytes,
-				  shown(rel));
+				  "repo: checkout over %" PRIu64 " bytes (at '%s')",
+				  w->a->max_bytes, shown(rel));
 	r = git_blob_lookup(&b, w->repo, id);
 	if (r < 0)
 		return fetch_git_fail(r, "read blob", reterr);
@@ -247,8 +247,8 @@ static int walk_tree(struct walk *w, const git_tree *tree, char *rel, size_t rel
 					  "repo: bad file name '%s' in '%s'", shown(name),
 					  shown(rel_len ? rel : "."));
 		if (w->base_len + 1 + len >= WIRE_PATH_MAX)
-			return errmsg_set(reterr, FETCH_EXIT_HOSTILE, "repo: path longer than %d bytes",
-					  WIRE_PATH_MAX);
+			return errmsg_set(reterr, FETCH_EXIT_HOSTILE,
+					  "repo: path longer than %d bytes", WIRE_PATH_MAX);
 		if (w->a->max_files && ++w->entries > w->a->max_files)
 			return errmsg_set(reterr, FETCH_EXIT_SIZE, "repo: checkout over %" PRIu64
 					  " files", w->a->max_files);

@@ -29,7 +29,8 @@ int fetch_git_init(struct errmsg *reterr)
 					  "repo: libgit2 search path reset failed");
 	}
 	if (git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)GIT_MWINDOW_SIZE_BYTES) < 0 ||
-	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)GIT_MWINDOW_MAPPED_BYTES) < 0 ||
+	    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT,
+			     (size_t)GIT_MWINDOW_MAPPED_BYTES) < 0 ||
 	    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)GIT_OBJECT_CACHE_BYTES) < 0 ||
 	    /* a file:// source belongs to another uid than the jail's; libgit2 runs no hooks */
 	    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0) < 0 ||

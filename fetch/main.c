@@ -117,7 +117,11 @@ static int parse_opt(int c, const char *v, struct errmsg *reterr)
 	if (parse_u64(v, &n) < 0)
 		return -EINVAL;
 	switch (c) {
-	case O_CRED: args.cred_fd = n < 1024 && n > 2 ? (int)n : -2; return args.cred_fd < 0 ? -EINVAL : 0;
+	case O_CRED:
+		if (n < 3 || n > 1023)
+			return -EINVAL;
+		args.cred_fd = (int)n;
+		break;
 	case O_MAXB: args.max_bytes = n; break;
 	case O_MAXF: args.max_files = n; break;
 	case O_MAXFILE: args.max_file = n; break;
@@ -194,8 +198,9 @@ static int read_cred(struct errmsg *reterr)
 			       "USER:SECRET)");
 	} else {
 		*colon = '\0';
-		memcpy(args.user, buf, (size_t)(colon - buf) + 1);		/* len < FETCH_CRED_MAX */
-		memcpy(args.secret, colon + 1, len - (size_t)(colon - buf));	/* with the NUL */
+		/* both fit: len < FETCH_CRED_MAX; the second copy takes the NUL along */
+		memcpy(args.user, buf, (size_t)(colon - buf) + 1);
+		memcpy(args.secret, colon + 1, len - (size_t)(colon - buf));
 		args.has_cred = true;
 	}
 	explicit_bzero(buf, sizeof(buf));

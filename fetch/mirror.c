@@ -1,9 +1,9 @@
 /*
- * mirror: creates or incrementally updates a URL's bare mirror in the cache with libgit2
- * (refspecs +refs/heads/X:refs/heads/X and +refs/tags/X:refs/tags/X for every X, pruned; the HEAD
- * of the mirror follows the remote's default branch). Runs in the jail, after the URL policy passed, under
- * the mirror's exclusive lock. A first clone is built in <key>.new and renamed into place only
- * when complete, so a killed fetch never leaves a mirror that looks whole. Caps: the received
+ * mirror: creates or incrementally updates a URL's bare mirror in the cache with libgit2 (every
+ * branch and tag, forced and pruned; the mirror's HEAD follows the remote's default branch).
+ * Runs in the jail, after the URL policy passed, under the mirror's exclusive lock. A first
+ * clone is built in <key>.new and renamed into place only when complete, so a killed fetch never
+ * leaves a mirror that looks whole. Caps: the received
  * pack size and object count (transfer progress callback and libgit2's pack object limit).
  * Credentials are handed to libgit2 only for https and only once (a refusal is an auth error,
  * not a retry loop); they never enter a message.

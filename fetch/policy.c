@@ -221,7 +221,7 @@ static enum addr_class classify_v4(uint32_t a)
 		return ADDR_MULTICAST;
 	if (v4_in(a, 0xf0000000, 4) || v4_in(a, 0xc0000000, 24) || v4_in(a, 0xc6120000, 15) ||
 	    v4_in(a, 0xc0000200, 24) || v4_in(a, 0xc6336400, 24) || v4_in(a, 0xcb007100, 24))
-		return ADDR_RESERVED;	/* 240/4 incl. broadcast, 192.0.0/24, 198.18/15, TEST-NETs */
+		return ADDR_RESERVED;	/* 240/4, broadcast, 192.0.0/24, 198.18/15, TEST-NETs */
 	return ADDR_PUBLIC;
 }
 
@@ -320,7 +320,7 @@ int policy_check_url(const char *const *allow, size_t nallow, const char *url,
 		*ret_u = u;
 	if (u.has_password || (u.has_user && u.scheme != URL_SSH))
 		return errmsg_set(reterr, -EPERM,
-				  "repo: URL must not carry credentials (configure repo credentials)");
+				  "repo: URL must not carry credentials (use repo credentials)");
 	if (policy_allow_match(allow, nallow, url))
 		return 0;
 	if (u.scheme != URL_HTTPS)
@@ -330,7 +330,8 @@ int policy_check_url(const char *const *allow, size_t nallow, const char *url,
 				  scheme_names[u.scheme], policy_show(shown, sizeof(shown), url));
 	if (literal_class(u.host, &c) && c != ADDR_PUBLIC)
 		return errmsg_set(reterr, -EPERM, "repo: host '%s' is a %s address, not allowed",
-				  policy_show(shown, sizeof(shown), u.host), policy_addr_class_name(c));
+				  policy_show(shown, sizeof(shown), u.host),
+				  policy_addr_class_name(c));
 	*need_dns = !literal_class(u.host, &c);
 	return 0;
 }

@@ -290,8 +290,9 @@ static void export_done(void *ud, int code, const char *line)
 	}
 	if (code != 0)
 		return op_fail(op, code, line);
-	if (!c || strspn(c + 10, "0123456789abcdef") != 40 || !json_u64(line, "\"files\":", &co.files) ||
-	    !json_u64(line, "\"bytes\":", &co.bytes) || lseek(op->out_fd, 0, SEEK_SET) != 0)
+	if (!c || strspn(c + 10, "0123456789abcdef") != 40 ||
+	    !json_u64(line, "\"files\":", &co.files) || !json_u64(line, "\"bytes\":", &co.bytes) ||
+	    lseek(op->out_fd, 0, SEEK_SET) != 0)
 		return op_fail(op, FETCH_EXIT_INTERNAL, "repo: fetch helper gave no valid summary");
 	memcpy(co.commit, c + 10, 40);
 	co.commit[40] = '\0';
