@@ -6,9 +6,10 @@
  * touches it again. Guest output goes to Redis only, never to the log.
  */
 #define LOG_MOD "job"
-#include "job.h"
+#include "job_priv.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <ev.h>
 
 #include "deadletter.h"
+#include "job_get.h"
 #include "job_sm.h"
 #include "lease.h"
 #include "log.h"
@@ -26,37 +28,6 @@
 #include "wire.h"
 #include "wpool.h"
 
-/* An in-flight Redis request of a job; the job may be freed before the reply comes. */
-struct job_ticket {
-	struct job *job;
-	struct job_ticket **slot;	/* &job->ticket or &job->hb_ticket */
-};
-
-enum job_retry { RETRY_NONE, RETRY_LOOKUP, RETRY_FINAL, RETRY_HANDBACK };
-
-struct job {
-	const struct job_env *env;
-	char entry_id[CLAIM_ENTRY_ID_MAX + 1];
-	char id[WIRE_ID_MAX + 1];	/* "" when none could be read */
-	struct wire_job *wj;		/* NULL when invalid */
-	uint8_t *raw;			/* the entry's bytes, for the dead stream */
-	size_t raw_len;
-	struct job_sm sm;
-	struct output out;
-	bool out_ready;
-	struct vm *vm;
-	uint32_t exec_id;
-	struct wire_timings t;
-	struct buf result_enc, final_enc;
-	struct job_ticket *ticket;	/* lookup, final or handback script in flight */
-	struct job_ticket *hb_ticket;	/* renew script in flight */
-	char claim_reason[WIRE_REASON_MAX + 1];
-	enum job_retry retry_what;
-	ev_timer timeout, retry, post, heartbeat;
-	struct job_sm_in posted;
-	char posted_text[WIRE_REASON_MAX + 1];
-};
-
 static void apply(struct job *j, const struct job_sm_out *out, int fd, const uint8_t *data);
 
 static const char *state_name(enum wire_state st)
@@ -64,7 +35,7 @@ static const char *state_name(enum wire_state st)
 	return wire_state_name(st);
 }
 
-static void feed(struct job *j, const struct job_sm_in *in, int fd, const uint8_t *data)
+void job_feed(struct job *j, const struct job_sm_in *in, int fd, const uint8_t *data)
 {
 	struct job_sm_out out;
 
@@ -72,18 +43,18 @@ static void feed(struct job *j, const struct job_sm_in *in, int fd, const uint8_
 	apply(j, &out, fd, data);
 }
 
-static void feed_kind(struct job *j, enum job_input kind)
+void job_feed_kind(struct job *j, enum job_input kind)
 {
 	struct job_sm_in in = { .kind = kind };
 
-	feed(j, &in, 0, NULL);
+	job_feed(j, &in, 0, NULL);
 }
 
-/* Feeds an input from a zero timer: for failures found while carrying out an action. */
-static void post(struct job *j, enum job_input kind, const char *text)
+void job_post(struct job *j, enum job_input kind, const char *text, bool transient)
 {
 	memset(&j->posted, 0, sizeof(j->posted));
 	j->posted.kind = kind;
+	j->posted.transient = transient;
 	snprintf(j->posted_text, sizeof(j->posted_text), "%s", text ? text : "");
 	j->posted.text = j->posted_text;
 	ev_timer_stop(j->env->loop, &j->post);
@@ -98,14 +69,14 @@ static void on_post(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	feed(j, &in, 0, NULL);
+	job_feed(j, &in, 0, NULL);
 }
 
 static void on_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
 	(void)revents;
-	feed_kind(w->data, JOB_IN_TIMEOUT);
+	job_feed_kind(w->data, JOB_IN_TIMEOUT);
 }
 
 /* ---- Redis requests with retry ---- */
@@ -165,12 +136,12 @@ static void on_lookup(int deliveries, uint32_t run, bool cancelled, void *priv)
 	}
 	if (deliveries <= 0) {
 		log_warn("job.not_ours", "entry=%s job=%s", j->entry_id, j->id);
-		feed_kind(j, JOB_IN_NOT_OURS);
+		job_feed_kind(j, JOB_IN_NOT_OURS);
 		return;
 	}
 	in.attempt = run;
 	in.deliveries = (uint32_t)deliveries;
-	feed(j, &in, 0, NULL);
+	job_feed(j, &in, 0, NULL);
 }
 
 static void send_lookup(struct job *j)
@@ -207,7 +178,7 @@ static void on_final(enum result_outcome o, void *priv)
 	else
 		log_warn("job.final_skipped", "job=%s entry=%s outcome=%s", j->id, j->entry_id,
 			 result_outcome_name(o));
-	feed_kind(j, JOB_IN_WRITTEN);
+	job_feed_kind(j, JOB_IN_WRITTEN);
 }
 
 static void send_final(struct job *j)
@@ -275,9 +246,9 @@ static void on_renewed(enum lease_outcome o, void *priv)
 	if (o == LEASE_NOT_OWNER) {
 		log_warn("job.lease_lost", "job=%s entry=%s attempt=%u via=renew", j->id,
 			 j->entry_id, (unsigned)j->sm.attempt);
-		feed_kind(j, JOB_IN_LOST);
+		job_feed_kind(j, JOB_IN_LOST);
 	} else if (o == LEASE_CANCELLED) {
-		feed_kind(j, JOB_IN_CANCEL);
+		job_feed_kind(j, JOB_IN_CANCEL);
 	}
 }
 
@@ -292,7 +263,9 @@ void job_renew_now(struct job *j)
 	struct lease_id id = lease_of(j);
 	struct job_ticket *t;
 
-	if (j->hb_ticket || (j->sm.phase != JOB_BOOTING && j->sm.phase != JOB_RUNNING))
+	/* every phase in which the attempt holds the entry and works on it */
+	if (j->hb_ticket || (j->sm.phase != JOB_BOOTING && j->sm.phase != JOB_PREPARING &&
+			     j->sm.phase != JOB_RUNNING && j->sm.phase != JOB_COLLECTING))
 		return;
 	t = ticket_in(j, &j->hb_ticket);
 	if (t && lease_renew(j->env->cmd, j->env->k, &id, on_renewed, t) < 0)
@@ -320,7 +293,7 @@ static void on_handed_back(enum lease_outcome o, void *priv)
 		 j->id, j->entry_id, (unsigned)j->sm.attempt, (unsigned)j->sm.deliveries,
 		 (int)j->sm.retry,
 		 o == LEASE_OK ? "ok" : o == LEASE_LOST ? "lost" : "not_owner");
-	feed_kind(j, JOB_IN_WRITTEN);
+	job_feed_kind(j, JOB_IN_WRITTEN);
 }
 
 static void send_handback(struct job *j)
@@ -385,7 +358,7 @@ static void vm_on_ready(struct vm *vm, void *ud)
 	j->t.vm_ms = time_now_ms();
 	log_info("job.vm_ready", "job=%s vm=%u boot_ms=%llu", j->id, vm_id(vm),
 		 (unsigned long long)vm_boot_ms(vm));
-	feed_kind(j, JOB_IN_VM_READY);
+	job_feed_kind(j, JOB_IN_VM_READY);
 }
 
 static void vm_on_started(struct vm *vm, uint32_t exec_id, int pid, void *ud)
@@ -396,7 +369,7 @@ static void vm_on_started(struct vm *vm, uint32_t exec_id, int pid, void *ud)
 		return;
 	j->t.started_ms = time_now_ms();
 	log_info("job.started", "job=%s vm=%u pid=%d", j->id, vm_id(vm), pid);
-	feed_kind(j, JOB_IN_STARTED);
+	job_feed_kind(j, JOB_IN_STARTED);
 }
 
 static void vm_on_output(struct vm *vm, uint32_t exec_id, int fd, const uint8_t *data, size_t len,
@@ -410,7 +383,7 @@ static void vm_on_output(struct vm *vm, uint32_t exec_id, int fd, const uint8_t 
 		return;
 	if (!j->t.first_output_ms)
 		j->t.first_output_ms = time_now_ms();
-	feed(j, &in, fd, data);
+	job_feed(j, &in, fd, data);
 }
 
 static void vm_on_exited(struct vm *vm, uint32_t exec_id, int exit_code, int sig, void *ud)
@@ -422,7 +395,7 @@ static void vm_on_exited(struct vm *vm, uint32_t exec_id, int exit_code, int sig
 	if (exec_id != j->exec_id)
 		return;
 	j->t.exited_ms = time_now_ms();
-	feed(j, &in, 0, NULL);
+	job_feed(j, &in, 0, NULL);
 }
 
 static void vm_on_exec_failed(struct vm *vm, uint32_t exec_id, int err, const char *msg, void *ud)
@@ -436,7 +409,7 @@ static void vm_on_exec_failed(struct vm *vm, uint32_t exec_id, int err, const ch
 		return;
 	snprintf(text, sizeof(text), "%s (%s)", msg && *msg ? msg : "cannot start", errno_name(err));
 	in.text = text;
-	feed(j, &in, 0, NULL);
+	job_feed(j, &in, 0, NULL);
 }
 
 static void vm_on_failed(struct vm *vm, int err, const char *why, void *ud)
@@ -449,10 +422,17 @@ static void vm_on_failed(struct vm *vm, int err, const char *why, void *ud)
 	snprintf(text, sizeof(text), "%s (%s)", why && *why ? why : "failed", errno_name(err));
 	in.text = text;
 	log_warn("job.vm_failed", "job=%s err=%s", j->id, errno_name(err));
-	feed(j, &in, 0, NULL);
+	job_feed(j, &in, 0, NULL);
+}
+
+static void vm_on_frame(struct vm *vm, const struct wire_frame *f, void *ud)
+{
+	(void)vm;
+	job_stage_frame(ud, f);
 }
 
 static const struct vm_events job_vm_events = {
+	.frame = vm_on_frame,
 	.ready = vm_on_ready,
 	.started = vm_on_started,
 	.output = vm_on_output,
@@ -466,20 +446,33 @@ static const struct vm_events job_vm_events = {
 static void do_start_vm(struct job *j)
 {
 	struct errmsg err = { "" };
-	int r = wpool_vm_start(j->env->vmrt, &job_vm_events, j, &j->vm, &err);
+	const char *image = j->wj->image[0] ? j->wj->image : NULL;
+	int r = wpool_vm_start_image(j->env->vmrt, image, &job_vm_events, j, &j->vm, &err);
+	char text[WIRE_REASON_MAX + 1];
 
+	if (r == -ENOENT && image && strcmp(image, "base") != 0) {
+		j->vm = NULL;
+		log_warn("job.image_missing", "job=%s image=%s", j->id, image);
+		if (err.msg[0])
+			snprintf(text, sizeof(text), "%s", err.msg);
+		else
+			snprintf(text, sizeof(text), "image '%s' not available on this worker", image);
+		job_post(j, JOB_IN_IMAGE_MISSING, text, false);
+		return;
+	}
 	if (r < 0) {
 		j->vm = NULL;
-		post(j, JOB_IN_VM_FAILED, err.msg[0] ? err.msg : errno_name(r));
+		job_post(j, JOB_IN_VM_FAILED, err.msg[0] ? err.msg : errno_name(r), false);
 	}
 }
 
 static void do_exec(struct job *j)
 {
+	char cwd[WIRE_SUBDIR_MAX + sizeof(JOB_GUEST_HOME) + 2];
 	struct vm_exec_req req = {
 		.argv = j->wj->argv,
 		.env = j->wj->envc ? j->wj->env : NULL,
-		.cwd = j->wj->cwd,
+		.cwd = job_stage_cwd(j, cwd, sizeof(cwd)),
 		.uid = VM_USER_UID,
 		.gid = VM_USER_GID,
 	};
@@ -490,7 +483,7 @@ static void do_exec(struct job *j)
 	ev_timer_start(j->env->loop, &j->timeout);
 	r = vm_exec(j->vm, &req, &j->exec_id, &err);
 	if (r < 0)
-		post(j, JOB_IN_EXEC_FAILED, err.msg[0] ? err.msg : errno_name(r));
+		job_post(j, JOB_IN_EXEC_FAILED, err.msg[0] ? err.msg : errno_name(r), false);
 }
 
 static void do_stop(struct job *j)
@@ -498,7 +491,18 @@ static void do_stop(struct job *j)
 	ev_timer_stop(j->env->loop, &j->timeout);
 	if (j->t.started_ms && !j->t.exited_ms)
 		j->t.exited_ms = time_now_ms();	/* killed: timeout or output limit */
+	job_stage_stop(j);
 	j->vm = vm_destroy(j->vm);
+}
+
+/* Timeout or output limit of a job with outputs: the process dies, the VM stays for the get. */
+static void do_kill(struct job *j)
+{
+	ev_timer_stop(j->env->loop, &j->timeout);
+	if (j->t.started_ms && !j->t.exited_ms)
+		j->t.exited_ms = time_now_ms();
+	if (j->vm && j->exec_id)
+		(void)vm_signal(j->vm, j->exec_id, SIGKILL);
 }
 
 static int encode_final(struct job *j)
@@ -522,8 +526,19 @@ static int encode_final(struct job *j)
 	res.truncated = j->sm.truncated;
 	j->t.written_ms = time_now_ms();
 	res.t = j->t;
+	job_stage_result(j, &res);
 	buf_reset(&j->result_enc);
 	r = wire_result_encode(&res, &j->result_enc, &err);
+	if (r < 0 && res.nartefacts) {
+		/* cannot happen within the limits; keep the result, drop the artefacts */
+		log_error("job.encode_failed", "job=%s what=artefacts n=%zu err=\"%s\"", j->id,
+			  res.nartefacts, err.msg);
+		wire_result_clear(&res);
+		res.artefacts_truncated = true;
+		buf_reset(&j->result_enc);
+		r = wire_result_encode(&res, &j->result_enc, &err);
+	}
+	wire_result_clear(&res);	/* the encoding is all that is kept */
 	if (r < 0) {
 		log_error("job.encode_failed", "job=%s what=result err=\"%s\"", j->id, err.msg);
 		return r;
@@ -564,7 +579,7 @@ static void on_output_refused(void *ud)
 
 	log_warn("job.lease_lost", "job=%s entry=%s attempt=%u via=output", j->id, j->entry_id,
 		 (unsigned)j->sm.attempt);
-	feed_kind(j, JOB_IN_LOST);
+	job_feed_kind(j, JOB_IN_LOST);
 }
 
 static void ensure_output(struct job *j)
@@ -596,17 +611,26 @@ static void apply(struct job *j, const struct job_sm_out *out, int fd, const uin
 				 (unsigned long long)(j->t.claimed_ms - j->t.queued_ms),
 				 j->claim_reason);
 		(void)output_event(&j->out, out->events[i],
-				   claimed && j->claim_reason[0] ? j->claim_reason : NULL);
+				   claimed && j->claim_reason[0] ? j->claim_reason
+								  : out->reasons[i]);
 	}
 	if ((out->acts & JOB_ACT_PUBLISH) && j->out_ready)
 		(void)output_chunk(&j->out, fd, data, out->publish_len);
 	if (out->acts & JOB_ACT_STOP)
 		do_stop(j);
+	if (out->acts & JOB_ACT_KILL)
+		do_kill(j);
 	if (out->acts & JOB_ACT_START_VM) {
 		ev_timer_set(&j->heartbeat, j->env->lease_ms / 3000.0, j->env->lease_ms / 3000.0);
 		ev_timer_start(j->env->loop, &j->heartbeat);
 		do_start_vm(j);
 	}
+	if (out->acts & JOB_ACT_FETCH)
+		job_stage_fetch(j);	/* alongside the VM start */
+	if (out->acts & JOB_ACT_PUT)
+		job_stage_put(j);
+	if (out->acts & JOB_ACT_COLLECT)
+		job_stage_collect(j);
 	if (out->acts & JOB_ACT_HANDBACK) {
 		do_handback(j);
 		return;
@@ -660,6 +684,7 @@ int job_new(const struct job_env *env, const struct claim_entry *e, struct job *
 	j->post.data = j;
 	ev_timer_init(&j->heartbeat, on_heartbeat, 0., 0.);
 	j->heartbeat.data = j;
+	job_stage_init(j);
 	snprintf(j->claim_reason, sizeof(j->claim_reason), "%s", e->reason ? e->reason : "");
 	if (e->job && e->job_len > 0) {	/* for the dead stream */
 		size_t keep = e->job_len > WIRE_JOB_ENCODED_MAX ? WIRE_JOB_ENCODED_MAX : e->job_len;
@@ -678,6 +703,7 @@ int job_new(const struct job_env *env, const struct claim_entry *e, struct job *
 	} else {
 		snprintf(j->id, sizeof(j->id), "%s", j->wj->id);
 		job_sm_init(&j->sm, j->wj->timeout_ms, j->wj->output_max, j->wj->max_attempts, NULL);
+		job_sm_set_needs(&j->sm, job_stage_needs(j->wj));
 	}
 	*ret = j;
 	send_lookup(j);
@@ -696,6 +722,7 @@ struct job *job_free(struct job *j)
 	ev_timer_stop(j->env->loop, &j->timeout);
 	ev_timer_stop(j->env->loop, &j->retry);
 	ev_timer_stop(j->env->loop, &j->post);
+	job_stage_free(j);
 	j->vm = vm_destroy(j->vm);
 	if (j->out_ready)
 		output_fini(&j->out);
@@ -721,12 +748,12 @@ void job_cancel(struct job *j)
 {
 	log_info("job.cancel", "job=%s entry=%s phase=%s", j->id, j->entry_id,
 		 job_phase_name(j->sm.phase));
-	feed_kind(j, JOB_IN_CANCEL);
+	job_feed_kind(j, JOB_IN_CANCEL);
 }
 
 void job_abandon(struct job *j)
 {
 	log_warn("job.abandoned", "job=%s entry=%s phase=%s", j->id, j->entry_id,
 		 job_phase_name(j->sm.phase));
-	feed_kind(j, JOB_IN_ABANDON);
+	job_feed_kind(j, JOB_IN_ABANDON);
 }

@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "repo.h"
 #include "vm.h"
 #include "worker.h"
 #include "wpool.h"
@@ -43,6 +44,43 @@ static int jail_path(const struct config *cfg, char *buf, size_t n, const char *
 	if (have)
 		*ret = buf;
 	return 0;
+}
+
+/* The repo policy from the configuration; logs the allow patterns and the credential hosts,
+ * never a secret. */
+static int repo_setup(struct ev_loop *loop, const struct config *cfg, struct errmsg *reterr)
+{
+	static struct repo_policy pol;	/* repo.c may keep pointers into it */
+	char q[LOG_QUOTE_MAX + 8], host[CONFIG_REPO_HOST_MAX + 1];
+
+	pol = (struct repo_policy){
+		.allow = cfg->repo_allow,
+		.nallow = cfg->nrepo_allow,
+		.creds = cfg->repo_creds,
+		.ncreds = cfg->nrepo_creds,
+		.cache_max = cfg->repo_cache_max,
+		.max_bytes = cfg->repo_max_bytes,
+		.max_files = CONFIG_REPO_MAX_FILES_DEFAULT,
+		.max_file = CONFIG_REPO_MAX_FILE_DEFAULT,
+		.timeout_ms = cfg->repo_timeout_s * 1000u,
+		.run_dir = cfg->run_dir,
+	};
+	snprintf(pol.cache_dir, sizeof(pol.cache_dir), "%s", cfg->repo_cache);
+	for (size_t i = 0; i < cfg->nrepo_allow; i++) {
+		log_quote(q, sizeof(q), cfg->repo_allow[i], strlen(cfg->repo_allow[i]));
+		log_info("worker.repo_allow", "pattern=%s", q);
+	}
+	for (size_t i = 0; i < cfg->nrepo_creds; i++) {
+		const char *v = cfg->repo_creds[i] + strcspn(cfg->repo_creds[i], "=");
+
+		config_cred_host(cfg->repo_creds[i], host, sizeof(host));
+		log_info("worker.repo_cred", "host=%s secret_file=%d", host,
+			 (int)(v[0] == '=' && v[1] == '@'));
+	}
+	log_info("worker.repo", "cache=%s cache_max=%llu max_bytes=%llu timeout_s=%u", pol.cache_dir,
+		 (unsigned long long)pol.cache_max, (unsigned long long)pol.max_bytes,
+		 cfg->repo_timeout_s);
+	return repo_init(loop, &pol, reterr);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -77,6 +115,7 @@ int main(int argc, char **argv)
 	}
 	if (r < 0) {
 		fprintf(stderr, "corrald: %s\n", err.msg);
+		config_free(&cfg);
 		return 2;
 	}
 	log_set_level(cfg.log_level);
@@ -102,9 +141,16 @@ int main(int argc, char **argv)
 		log_error("worker.vm_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
 		return 1;
 	}
+	r = repo_setup(loop, &cfg, &err);
+	if (r < 0) {
+		log_error("worker.repo_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
+		vm_runtime_free(rt);
+		return 1;
+	}
 	r = wpool_init(loop, rt, &cfg, &err);
 	if (r < 0) {
 		log_error("worker.pool_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
+		repo_fini();
 		vm_runtime_free(rt);
 		return 1;
 	}
@@ -112,6 +158,7 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_error("worker.start_failed", "err=%s why=\"%s\"", errno_name(r), err.msg);
 		wpool_fini();
+		repo_fini();
 		vm_runtime_free(rt);
 		return 1;
 	}
@@ -126,6 +173,8 @@ int main(int argc, char **argv)
 	ev_signal_stop(loop, &sigint);
 	worker_free(w);
 	wpool_fini();
+	repo_fini();
 	vm_runtime_free(rt);
+	config_free(&cfg);
 	return 0;
 }
