@@ -33,6 +33,11 @@
 #define REPO_TIMER_GRACE_MS 2000u	/* the helper's own alarm fires first */
 #define REPO_OBJECTS_MAX 10000000u	/* objects in one fetched pack */
 #define REPO_NUM_MAX 24
+#define REPO_CACHE_MAX_DEFAULT (2ull << 30)
+#define REPO_MAX_BYTES_DEFAULT (64ull << 20)
+#define REPO_MAX_FILES_DEFAULT 20000u
+#define REPO_MAX_FILE_DEFAULT (32ull << 20)
+#define REPO_TIMEOUT_MS_DEFAULT 120000u
 
 enum op_state { OP_NEW, OP_PROBE, OP_WAIT, OP_EXPORT };
 
@@ -536,6 +541,15 @@ int repo_init(struct ev_loop *loop, const struct repo_policy *pol, struct errmsg
 	R.pol = *pol;
 	snprintf(R.run_dir, sizeof(R.run_dir), "%s", pol->run_dir ? pol->run_dir :
 			 CORRAL_DEFAULT_RUN_DIR);
+	/* 0 = the default, never "no limit" */
+	if (!R.pol.cache_dir[0] && snprintf(R.pol.cache_dir, sizeof(R.pol.cache_dir), "%s/repos",
+					    R.run_dir) >= (int)sizeof(R.pol.cache_dir))
+		return errmsg_set(reterr, -ENAMETOOLONG, "repo: cache dir path too long");
+	R.pol.cache_max = R.pol.cache_max ? R.pol.cache_max : REPO_CACHE_MAX_DEFAULT;
+	R.pol.max_bytes = R.pol.max_bytes ? R.pol.max_bytes : REPO_MAX_BYTES_DEFAULT;
+	R.pol.max_files = R.pol.max_files ? R.pol.max_files : REPO_MAX_FILES_DEFAULT;
+	R.pol.max_file = R.pol.max_file ? R.pol.max_file : REPO_MAX_FILE_DEFAULT;
+	R.pol.timeout_ms = R.pol.timeout_ms ? R.pol.timeout_ms : REPO_TIMEOUT_MS_DEFAULT;
 	if (pol->fetch_bin) {
 		snprintf(R.bin, sizeof(R.bin), "%s", pol->fetch_bin);
 	} else {
@@ -553,7 +567,7 @@ int repo_init(struct ev_loop *loop, const struct repo_policy *pol, struct errmsg
 	r = prepare_dir(R.run_dir, 0755, false, reterr);
 	if (r < 0)
 		return r;
-	r = prepare_dir(pol->cache_dir, 0700, true, reterr);
+	r = prepare_dir(R.pol.cache_dir, 0700, true, reterr);
 	if (r < 0)
 		return r;
 	R.ready = true;

@@ -50,8 +50,9 @@ struct repo_checkout {                  /* given to done() */
  * co is NULL when err < 0. done() may call repo_fetch()/repo_cancel() of other ops. */
 typedef void (*repo_done_fn)(void *ud, int err, bool transient, const struct repo_checkout *co, const char *why);
 
-/* Keeps pol (shallow copy: the allow/creds strings must outlive repo_fini()). Creates the cache
- * dir (0700, owned by FETCH_UID) and checks the helper binary is executable. 0 or -errno. */
+/* Keeps pol (shallow copy: the allow/creds strings must outlive repo_fini()); a zero/empty field
+ * takes the default shown above. Creates the run dir and the cache dir (0700, owned by the fetch
+ * uid 199999) and checks the helper binary is executable. 0 or -errno. */
 int repo_init(struct ev_loop *loop, const struct repo_policy *pol, struct errmsg *reterr);
 /* Kills every helper still running; no callback is called afterwards. */
 void repo_fini(void);
