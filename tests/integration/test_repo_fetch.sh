@@ -338,6 +338,22 @@ drive "https://127.0.0.1/x" main "http://example.com/x" main
 	"git://127.0.0.1:$HPORT/x.git" main >"$T/drive.out" 2>"$T/drive.log"
 grep -q 'transient=1 .*timed out' "$T/drive.out" && pass "repo.c: timeout is transient: $(cat "$T/drive.out")" ||
 	fail "repo.c timeout: $(cat "$T/drive.out")"
+# credentials: only the entry of the URL's host, only for https, never in any output
+echo "fileuser:filesecret9" > "$T/cred.txt"; chmod 600 "$T/cred.txt"
+for c in "8.8.8.8=u:topsecret1 1" "other.example=u:topsecret1 0" "8.8.8.8=@$T/cred.txt 1"; do
+	set -- $c
+	"$DRIVE" --cache "$DC" --run-dir "$RUN" --timeout-ms 1500 --cred "$1" "https://8.8.8.8/x.git" main \
+		>"$T/drive.out" 2>"$T/drive.log"
+	# the fetch itself fails (no route, refused, timeout or a certificate for another name)
+	grep -q "ev=repo.fetch_started .*cred=$2" "$T/drive.log" && grep -q 'err=-' "$T/drive.out" &&
+		! grep -q -e topsecret1 -e filesecret9 "$T/drive.out" "$T/drive.log" &&
+		pass "repo.c: credential ${1%%=*} -> cred=$2, not echoed: $(cut -c1-90 "$T/drive.out")" ||
+		fail "repo.c credentials $1: $(cat "$T/drive.out" "$T/drive.log")"
+done
+"$DRIVE" --cache "$DC" --run-dir "$RUN" --allow "$GALLOW" --cred "127.0.0.1=u:topsecret1" "$GURL/src.git" main \
+	>"$T/drive.out" 2>"$T/drive.log"
+grep -q "ev=repo.fetch_started .*cred=0" "$T/drive.log" && grep -q "err=0" "$T/drive.out" &&
+	pass "repo.c: no credential over git://" || fail "git:// credential: $(cat "$T/drive.log")"
 [ -z "$(ls -A "$RUN" | grep -v -e root-only -e public || true)" ] && pass "no export temp files left in the run dir" ||
 	fail "run dir: $(ls -A "$RUN")"
 
