@@ -523,7 +523,8 @@ static int prepare_dir(const char *path, mode_t mode, bool fetch_owned, struct e
 		return errmsg_set(reterr, -errno, "repo: mkdir %s: %s", path, errno_name(errno));
 	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return errmsg_set(reterr, -ENOTDIR, "repo: %s is not a directory", path);
-	if (fetch_owned && (st.st_uid != FETCH_UID || st.st_gid != FETCH_GID) &&
+	/* not root: corral-fetch cannot drop to FETCH_UID either and runs as us */
+	if (fetch_owned && geteuid() == 0 && (st.st_uid != FETCH_UID || st.st_gid != FETCH_GID) &&
 	    (lchown(path, FETCH_UID, FETCH_GID) < 0 || chmod(path, 0700) < 0))
 		return errmsg_set(reterr, -errno, "repo: chown %s to uid %d: %s", path, FETCH_UID,
 				  errno_name(errno));
