@@ -266,6 +266,7 @@ int main(int argc, char **argv)
 	r = fetch_jail(&args, &err);
 	if (r)
 		finish(r, err.msg);
+	(void)sigaction(SIGXCPU, &alrm, NULL);	/* pid 1 of its namespace ignores SIG_DFL ones */
 	if (args.timeout_ms) {
 		(void)sigaction(SIGALRM, &alrm, NULL);
 		(void)alarm((args.timeout_ms + 999) / 1000);
