@@ -5,7 +5,8 @@
 # failing tests → failed with their exit code; a missing ref, a refused URL (file:// without an
 # allow pattern, http://), an oversize checkout and hostile trees (a symlink to /etc/passwd, a
 # ".." entry) fail at once with a clear "repo: ..." reason, on the first attempt, and nothing of
-# them lands on the host outside the cache; the second job on a repo is a mirror hit with a
+# them lands on the host outside the cache; a transient fetch error (connection refused) is
+# retried and dead-lettered at max_attempts; the second job on a repo is a mirror hit with a
 # smaller fetch_ms; repo + files together; a normal job still runs afterwards.
 source "$SRC_DIR/tests/lib/harness.sh"
 
@@ -57,6 +58,9 @@ PY
 	git add -A && git commit -q -m one && git tag v1
 	echo 2 >version.txt
 	git commit -q -am two
+	# 4 MiB that only the history holds: the first fetch must move it, a mirror hit must not
+	head -c 4194304 /dev/urandom >history.bin
+	git add history.bin && git commit -q -m history && git rm -q history.bin && git commit -q -m gone
 	git checkout -q -b feature && echo feature >version.txt && git commit -q -am feat
 	git checkout -q main
 )
@@ -111,7 +115,7 @@ cp -a "$G/ok.git" "$G/bad.git" "$GF/"
 wait_for 10 git ls-remote "git://127.0.0.1:$PORT/ok.git"
 URL=git://127.0.0.1:$PORT
 
-harness_start --repo-allow "git://127.0.0.1:$PORT/*" --repo-allow "file://$GF/ok.git" \
+harness_start --repo-allow 'git://127.0.0.1:*' --repo-allow "file://$GF/ok.git" \
 	--repo-max-bytes 1M --repo-timeout 120
 
 # ---- helpers ----
@@ -212,6 +216,17 @@ for name in escape_marker leak_passwd zeros.bin; do
 	[ -z "$found" ] || fail "hostile repo content on the host: $found"
 done
 grep -q 'root:' /etc/passwd || fail "/etc/passwd damaged"
+
+# ---- a transient error (nothing listens there) is the infrastructure's: retried, then dead ----
+DEADPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+submit down "{'argv': ['true'], 'max_attempts': 2, 'repo': {'url': 'git://127.0.0.1:$DEADPORT/ok.git'}}"
+is_dead() { [ "$(field "$1" state 2>/dev/null)" = dead ]; }
+wait_for 120 is_dead down
+reason=$(field down reason)
+note "down: reason: $reason"
+case "$reason" in "max attempts 2 reached: repo: "*) ;; *) fail "transient repo error: reason '$reason'" ;; esac
+assert_eq "transient: attempt" 2 "$(field down attempt)"
+worker_logs | grep -q 'ev=job.retry job=down ' || fail "transient repo error was not retried"
 
 # ---- mirror hit: the same repo and ref again ----
 repo_job br2 "$URL/ok.git" main
