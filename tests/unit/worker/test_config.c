@@ -184,6 +184,41 @@ static void test_pool_flags(void **state)
 	assert_int_equal(cfg.pool_max, 4);
 }
 
+/* --image NAME: the images with a warm pool (wpool.c) */
+static void test_image_flags(void **state)
+{
+	static struct config cfg;
+	struct errmsg err = { "" };
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--concurrency", "1"), 0);
+	assert_int_equal(cfg.nserve_images, 1);
+	assert_string_equal(cfg.serve_images[0], "base");
+	assert_int_equal(PARSE(&cfg, &err, "--image", "python-data", "--image=build",
+			       "--images", "/img"),
+			 0);
+	assert_int_equal(cfg.nserve_images, 2);
+	assert_string_equal(cfg.serve_images[0], "python-data");
+	assert_string_equal(cfg.serve_images[1], "build");
+	assert_string_equal(cfg.images, "/img");
+	assert_int_equal(PARSE(&cfg, &err, "--image", "abcdefghijklmnopqrstuvwxyz_-0123"), 0);
+	assert_int_equal(PARSE(&cfg, &err, "--image", "abcdefghijklmnopqrstuvwxyz_-01234"),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "--image"));
+	assert_int_equal(PARSE(&cfg, &err, "--image", "../base"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "--image", "Base"), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "--image", ""), -EINVAL);
+	assert_int_equal(PARSE(&cfg, &err, "--image", "base", "--image", "base"), -EINVAL);
+	assert_non_null(strstr(err.msg, "twice"));
+	assert_int_equal(PARSE(&cfg, &err, "--image", "a", "--image", "b", "--image", "c",
+			       "--image", "d", "--image", "e", "--image", "f", "--image", "g",
+			       "--image", "h", "--image", "i", "--image", "j", "--image", "k",
+			       "--image", "l", "--image", "m", "--image", "n", "--image", "o",
+			       "--image", "p", "--image", "q"),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "more than 16"));
+}
+
 static void test_keys(void **state)
 {
 	struct redis_keys k;
@@ -217,6 +252,7 @@ int main(void)
 		cmocka_unit_test_setup(test_flags, setup),
 		cmocka_unit_test_setup(test_errors, setup),
 		cmocka_unit_test_setup(test_pool_flags, setup),
+		cmocka_unit_test_setup(test_image_flags, setup),
 		cmocka_unit_test(test_keys),
 	};
 
