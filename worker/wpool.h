@@ -1,10 +1,10 @@
 /*
  * wpool: corrald's warm VM pools (vm/host's vm_pool) and its metrics endpoint. One pool per
  * served image (--image NAME, repeatable; default just base), template named after the image,
- * with the runtime's memory and vCPUs and a warm-up suited to the image (base and build:
- * `python3 -c pass`; python-data: `python3 -c "import pandas"`). Every pool has the same
- * --pool-min, --pool-max, --pool-idle-ms; --pool-warmup replaces every pool's warm-up; --no-pool
- * turns them all off; --metrics-port serves the metrics (see `corrald --help`).
+ * with the runtime's memory and vCPUs and a warm-up suited to the image (today `python3 -c
+ * pass` for all: an `import pandas` warm-up was measured not to help, see wpool.c). Every pool
+ * has the same --pool-min, --pool-max, --pool-idle-ms; --pool-warmup replaces every pool's
+ * warm-up; --no-pool turns them all off; --metrics-port serves the metrics (corrald --help).
  * It must not know about jobs beyond handing out a VM at the acquire site.
  */
 #ifndef CORRALD_WPOOL_H

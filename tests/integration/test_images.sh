@@ -1,6 +1,6 @@
 # Images: jobs pick their root filesystem by name (job key `image`). The worker serves a warm
-# pool for python-data only (--image python-data), so python-data jobs get warm clones whose
-# template imported pandas, while base (no image given) and build are booted cold.
+# pool for python-data only (--image python-data), so python-data jobs get warm clones,
+# while base (no image given) and build are booted cold.
 # Checks: a pandas computation on python-data prints the expected numbers from a warm clone
 # (ev=pool.miss absent for python-data, per-image metrics with template="python-data"); a C
 # program compiled with gcc and a pytest file run on build; the images really differ (no
