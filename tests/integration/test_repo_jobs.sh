@@ -6,7 +6,7 @@
 # allow pattern, http://), an oversize checkout and hostile trees (a symlink to /etc/passwd, a
 # ".." entry) fail at once with a clear "repo: ..." reason, on the first attempt, and nothing of
 # them lands on the host outside the cache; a transient fetch error (connection refused) is
-# retried and dead-lettered at max_attempts; the second job on a repo is a mirror hit with a
+# retried and dead-lettered at max_attempts; a cancel while fetching/booting stops both; the second job on a repo is a mirror hit with a
 # smaller fetch_ms; repo + files together; a normal job still runs afterwards.
 source "$SRC_DIR/tests/lib/harness.sh"
 
@@ -65,6 +65,7 @@ PY
 	git checkout -q main
 )
 publish ok
+cp -a "$G/ok.git" "$G/cancel.git"	# a URL nobody fetched yet: its job is cancelled mid-fetch
 SHA_V1=$(git -C "$G/ok.git" rev-parse 'v1^{commit}')
 SHA_MAIN=$(git -C "$G/ok.git" rev-parse main)
 SHA_FEATURE=$(git -C "$G/ok.git" rev-parse feature)
@@ -227,6 +228,17 @@ note "down: reason: $reason"
 case "$reason" in "max attempts 2 reached: repo: "*) ;; *) fail "transient repo error: reason '$reason'" ;; esac
 assert_eq "transient: attempt" 2 "$(field down attempt)"
 worker_logs | grep -q 'ev=job.retry job=down ' || fail "transient repo error was not retried"
+
+# ---- cancel while the repo is fetched and the VM starts: both stop, result cancelled ----
+repo_job cx "$URL/cancel.git" main
+wait_for 120 grep -q 'ev=job.claimed job=cx ' "$T/corrald.log"
+corral cancel cx >/dev/null || fail "cancel of a preparing job refused"
+wait_result cx
+assert_eq "cancelled while preparing: state" cancelled "$(field cx state)"
+assert_eq "cancelled while preparing: never ran" 0 "$(field cx stdout_bytes)"
+no_fetch_left() { ! pgrep -f 'corral-fetch .*cancel\.git' >/dev/null; }
+wait_for 10 no_fetch_left
+note "cancel: $(grep -o 'ev=job.cancel job=cx [^ ]* phase=[a-z]*' "$T/corrald.log" | tail -1)"
 
 # ---- mirror hit: the same repo and ref again ----
 repo_job br2 "$URL/ok.git" main
