@@ -6,8 +6,10 @@
 # allow pattern, http://), an oversize checkout and hostile trees (a symlink to /etc/passwd, a
 # ".." entry) fail at once with a clear "repo: ..." reason, on the first attempt, and nothing of
 # them lands on the host outside the cache; a transient fetch error (connection refused) is
-# retried and dead-lettered at max_attempts; a cancel while fetching/booting stops both; the second job on a repo is a mirror hit with a
-# smaller fetch_ms; repo + files together; a normal job still runs afterwards.
+# retried and dead-lettered at max_attempts; a cancel while fetching/booting stops both; the
+# second job on a repo is a mirror hit with a smaller fetch_ms; repo + files together; a normal
+# job still runs afterwards. Needs root (file:// repos live in /srv: corral-fetch's jail hides
+# /tmp), git and git daemon.
 source "$SRC_DIR/tests/lib/harness.sh"
 
 command -v git >/dev/null || skip "missing git"
