@@ -34,12 +34,10 @@ int job_get_start(struct ev_loop *loop, struct vm *vm, char *const *patterns, si
 		  struct job_get **ret, struct errmsg *reterr);
 /* Offers an agent frame (FILE, GETEND, ERROR); true when it belonged to this get. */
 bool job_get_frame(struct job_get *g, const struct wire_frame *f);
-/* Moves the artefacts out (the caller owns them: free each path and data, then the array);
+/* Moves the artefacts out (the caller owns them: artefacts_free() of artset.h);
  * *truncated is true when anything was cut, dropped, or the get did not complete. */
 void job_get_take(struct job_get *g, struct wire_artefact **arts, size_t *n, bool *truncated);
 /* Frees the get and any artefacts not taken; no callback after this. NULL-safe. */
 struct job_get *job_get_free(struct job_get *g);
-/* Frees an artefact array (n items). NULL-safe. */
-void job_artefacts_free(struct wire_artefact *arts, size_t n);
 
 #endif

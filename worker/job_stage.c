@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artset.h"
 #include "job_get.h"
 #include "job_put.h"
 #include "log.h"
@@ -181,7 +182,7 @@ static void take_artefacts(struct job *j)
 		return;
 	job_get_take(j->get, &arts, &n, &truncated);
 	j->get = job_get_free(j->get);
-	job_artefacts_free(j->arts, j->narts);
+	artefacts_free(j->arts, j->narts);
 	j->arts = arts;
 	j->narts = n;
 	j->arts_truncated = truncated;
@@ -252,7 +253,7 @@ void job_stage_stop(struct job *j)
 void job_stage_free(struct job *j)
 {
 	job_stage_stop(j);
-	job_artefacts_free(j->arts, j->narts);
+	artefacts_free(j->arts, j->narts);
 	j->arts = NULL;
 	j->narts = 0;
 }
