@@ -8,7 +8,8 @@
 # them lands on the host outside the cache; a transient fetch error (connection refused) is
 # retried and dead-lettered at max_attempts; a cancel while fetching/booting stops both; the
 # second job on a repo is a mirror hit with a smaller fetch_ms; repo + files together; a normal
-# job still runs afterwards. Needs root (file:// repos live in /srv: corral-fetch's jail hides
+# job still runs afterwards. corrald takes its repo settings from a --config INI file (a
+# [credentials] entry: its host is logged, its secret never). Needs root (file:// repos live in /srv: corral-fetch's jail hides
 # /tmp), git and git daemon.
 source "$SRC_DIR/tests/lib/harness.sh"
 
@@ -118,8 +119,19 @@ cp -a "$G/ok.git" "$G/bad.git" "$GF/"
 wait_for 10 git ls-remote "git://127.0.0.1:$PORT/ok.git"
 URL=git://127.0.0.1:$PORT
 
-harness_start --repo-allow 'git://127.0.0.1:*' --repo-allow "file://$GF/ok.git" \
-	--repo-max-bytes 1M --repo-timeout 120
+# the repo settings come from a --config file (flags would override it)
+cat >"$T/corrald.ini" <<EOF
+# corrald test settings
+repo-allow = git://127.0.0.1:*
+repo-allow = file://$GF/ok.git
+repo-max-bytes = 1M
+[credentials]
+git.example.com = bot:not-a-real-secret
+EOF
+chmod 600 "$T/corrald.ini"
+harness_start --config "$T/corrald.ini" --repo-timeout 120
+grep -q 'ev=worker.repo_cred host=git.example.com ' "$T/corrald.log" || fail "credential host not logged"
+! grep -q 'not-a-real-secret' "$T/corrald.log" || fail "a secret reached the log"
 
 # ---- helpers ----
 # submit ID PYTHON-DICT: XADDs a v1 job (a tiny msgpack encoder: no Python packages needed).
