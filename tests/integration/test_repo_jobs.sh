@@ -9,8 +9,8 @@
 # retried and dead-lettered at max_attempts; a cancel while fetching/booting stops both; the
 # second job on a repo is a mirror hit with a smaller fetch_ms; repo + files together; a normal
 # job still runs afterwards. corrald takes its repo settings from a --config INI file (a
-# [credentials] entry: its host is logged, its secret never). Needs root (file:// repos live in /srv: corral-fetch's jail hides
-# /tmp), git and git daemon.
+# [credentials] entry: its host is logged, its secret never). Needs root (file:// repos live in
+# /srv: corral-fetch's jail hides /tmp), git and git daemon.
 source "$SRC_DIR/tests/lib/harness.sh"
 
 command -v git >/dev/null || skip "missing git"
