@@ -8,30 +8,6 @@ harness_start
 Q='corral:{q}:jobs'
 DEAD='corral:{q}:dead'
 
-# A tiny msgpack encoder (maps, arrays, str, int) so the test needs no Python packages.
-mp() {
-	python3 - "$1" <<'PY'
-import json, struct, sys
-def enc(o):
-    if isinstance(o, bool):
-        return b"\xc3" if o else b"\xc2"
-    if isinstance(o, int):
-        if 0 <= o < 128: return bytes([o])
-        return b"\xcf" + struct.pack(">Q", o)
-    if isinstance(o, str):
-        b = o.encode()
-        if len(b) < 32: return bytes([0xa0 | len(b)]) + b
-        return b"\xdb" + struct.pack(">I", len(b)) + b
-    if isinstance(o, list):
-        return b"\xdd" + struct.pack(">I", len(o)) + b"".join(enc(x) for x in o)
-    if isinstance(o, dict):
-        return b"\xdf" + struct.pack(">I", len(o)) + b"".join(enc(k) + enc(v) for k, v in o.items())
-    raise TypeError(o)
-spec = sys.argv[1]
-obj = eval(spec, {"big": "y" * 70000})
-sys.stdout.buffer.write(enc(obj))
-PY
-}
 
 push() {	# the job bytes come on stdin
 	rcli -x XADD "$Q" '*' job >/dev/null

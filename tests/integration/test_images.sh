@@ -21,26 +21,7 @@ metric() {	# metric NAME{LABELS}: its value from the endpoint
 	curl -fsS "http://127.0.0.1:$PORT/metrics" | awk -v n="$1" '$1 == n {print $2}'
 }
 
-# submit ID PYTHON-DICT: XADDs a v1 job (a tiny msgpack encoder: no Python packages needed).
-submit() {
-	python3 - "$1" "$2" <<'PY' | rcli -x XADD "$Q" '*' job >/dev/null
-import struct, sys
-def enc(o):
-    if isinstance(o, bool): return b"\xc3" if o else b"\xc2"
-    if isinstance(o, int):
-        return bytes([o]) if 0 <= o < 128 else b"\xcf" + struct.pack(">Q", o)
-    if isinstance(o, bytes): return b"\xc6" + struct.pack(">I", len(o)) + o
-    if isinstance(o, str):
-        b = o.encode(); return b"\xdb" + struct.pack(">I", len(b)) + b
-    if isinstance(o, list): return b"\xdd" + struct.pack(">I", len(o)) + b"".join(map(enc, o))
-    if isinstance(o, dict):
-        return b"\xdf" + struct.pack(">I", len(o)) + b"".join(enc(k) + enc(v) for k, v in o.items())
-    raise TypeError(o)
-job = {"v": 1, "id": sys.argv[1], "timeout_ms": 240000}
-job.update(eval(sys.argv[2]))
-sys.stdout.buffer.write(enc(job))
-PY
-}
+submit() { submit_job "$1" "$2" 240000; }
 
 # wait_result ID: waits (TCG, pandas, gcc: generous) until the job has a result.
 wait_result() {

@@ -157,6 +157,19 @@ rcli() {
 	redis-cli -s "$REDIS_SOCK" "$@"
 }
 
+# mp EXPR: the msgpack encoding of a Python literal on stdout (tests/lib/mp.py: no packages,
+# and it writes what a strict encoder refuses).
+mp() {
+	python3 "$SRC_DIR/tests/lib/mp.py" "$1"
+}
+
+# submit_job ID PYTHON-DICT [TIMEOUT_MS]: XADDs a v1 job {v, id, timeout_ms (default 120000)}
+# updated with the dict, encoded by tests/lib/mp.py, onto the default queue.
+submit_job() {
+	local q='corral:{q}:jobs'
+	python3 "$SRC_DIR/tests/lib/mp.py" "$2" "$1" "${3:-120000}" | rcli -x XADD "$q" '*' job >/dev/null
+}
+
 corral() {
 	"$CORRAL_BIN" "$@"
 }
