@@ -58,6 +58,11 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return 0;
 }
 
+void fetch_rm_tree(const char *path)
+{
+	(void)nftw(path, rm_one, EVICT_FDS, FTW_PHYS | FTW_DEPTH | FTW_MOUNT);
+}
+
 static bool is_key(const char *name, size_t n)
 {
 	if (n != FETCH_KEY_HEX)
@@ -103,7 +108,7 @@ static size_t list_mirrors(const char *cache, struct mirror *m, uint64_t *total)
 		} else if (strstr(de->d_name, ".trash-")) {
 			/* renamed under its lock by an eviction that was killed: garbage */
 			snprintf(path, sizeof(path), "%s/%s", cache, de->d_name);
-			(void)nftw(path, rm_one, EVICT_FDS, FTW_PHYS | FTW_DEPTH | FTW_MOUNT);
+			fetch_rm_tree(path);
 		}
 	}
 	closedir(d);
@@ -123,7 +128,7 @@ static bool evict_one(const char *cache, const struct mirror *m)
 	if (fd < 0)
 		return false;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && rename(git, trash) == 0) {
-		(void)nftw(trash, rm_one, EVICT_FDS, FTW_PHYS | FTW_DEPTH | FTW_MOUNT);
+		fetch_rm_tree(trash);
 		snprintf(git, sizeof(git), "%s/%s.stamp", cache, m->key);
 		(void)unlink(git);
 		done = true;

@@ -81,6 +81,8 @@ struct fetch_stats {
 	uint64_t received_bytes, received_objects;
 };
 int fetch_mirror(const struct fetch_args *a, struct fetch_stats *st, struct errmsg *reterr);
+/* evict.c: removes a directory tree (no symlink followed, not across mounts), best effort. */
+void fetch_rm_tree(const char *path);
 /* evict.c: removes least recently used mirrors (not keep_key, not locked) until the cache's
  * total size is ≤ max. Returns how many it removed (never fails the fetch). */
 int fetch_evict(const char *cache, uint64_t max, const char *keep_key);

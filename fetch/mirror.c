@@ -65,17 +65,6 @@ static int progress_cb(const git_indexer_progress *s, void *payload)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)f;
-	if (flag == FTW_DP)
-		(void)rmdir(path);
-	else
-		(void)unlink(path);
-	return 0;
-}
-
 static int fail(struct fetch_state *st, int gerr, const char *what, struct errmsg *reterr)
 {
 	if (st->over_bytes)
@@ -188,7 +177,7 @@ int fetch_mirror(const struct fetch_args *a, struct fetch_stats *stats, struct e
 			goto out;
 		}
 	} else {
-		(void)nftw(p.tmp, rm_one, 16, FTW_PHYS | FTW_DEPTH | FTW_MOUNT);
+		fetch_rm_tree(p.tmp);
 		r = git_repository_init(&repo, p.tmp, 1);
 		if (r < 0) {
 			r = fetch_git_fail(r, "create mirror", reterr);
@@ -211,7 +200,7 @@ int fetch_mirror(const struct fetch_args *a, struct fetch_stats *stats, struct e
 out:
 	git_repository_free(repo);
 	if (r && !*existed)
-		(void)nftw(p.tmp, rm_one, 16, FTW_PHYS | FTW_DEPTH | FTW_MOUNT);
+		fetch_rm_tree(p.tmp);
 	fd_close(lock);
 	return r;
 }
