@@ -214,8 +214,9 @@ int wire_result_to_json(const struct wire_result *r, struct buf *out);
 
 /* ---- guest-agent frames (schemas/agent-frame.md) ----
  * On the virtio-serial port, each frame is a 4-byte big-endian length, then that many bytes of
- * msgpack map. Host → guest: INIT, EXEC, SIGNAL, PUT, PUTEND, GET. Guest → host: READY, STARTED,
- * OUTPUT, EXIT, ERROR, PUTOK, FILE, GETEND. */
+ * msgpack map. Host → guest: INIT, EXEC, SIGNAL, PUT, PUTEND, GET, NET_OK. Guest → host: READY,
+ * STARTED, OUTPUT, EXIT, ERROR, PUTOK, FILE, GETEND, NET_OPEN. Both: NET_DATA, NET_ACK, NET_CLOSE
+ * (egress streams: the guest's proxy on 127.0.0.1:3128 ↔ the worker's egress proxy). */
 enum wire_frame_type {
 	WIRE_FRAME_UNKNOWN,	/* a "t" this version does not know: receivers ignore it */
 	WIRE_FRAME_READY,	/* g→h: agent up; version */
@@ -232,9 +233,18 @@ enum wire_frame_type {
 	WIRE_FRAME_GET,		/* h→g: id, patterns, max, uid, gid */
 	WIRE_FRAME_FILE,	/* g→h: id, path, size, mode, offset, data, last, truncated */
 	WIRE_FRAME_GETEND,	/* g→h: id, count, truncated */
+	WIRE_FRAME_NET_OPEN,	/* g→h: id (stream, chosen by the guest), host, port, net_kind */
+	WIRE_FRAME_NET_OK,	/* h→g: id: the stream is open, data may flow */
+	WIRE_FRAME_NET_DATA,	/* both: id, data (≤ WIRE_CHUNK_MAX) */
+	WIRE_FRAME_NET_ACK,	/* both: id, bytes: the receiver consumed that much data */
+	WIRE_FRAME_NET_CLOSE,	/* both: id, err (errno, 0 = none), message: the stream is gone */
 };
 
 enum wire_put_kind { WIRE_PUT_FILE, WIRE_PUT_DIR, WIRE_PUT_SYMLINK };
+enum wire_net_kind { WIRE_NET_CONNECT, WIRE_NET_HTTP };	/* net_open "kind" */
+
+#define WIRE_NET_HOST_MAX 253			/* net_open host: lower-case [a-z0-9._-] */
+#define WIRE_NET_WINDOW (256u * 1024u)		/* unacked net_data bytes per stream and direction */
 
 #define WIRE_SEED_MAX 64
 
@@ -277,6 +287,11 @@ struct wire_frame {
 	uint64_t size, offset, max, count, bytes;
 	char **patterns;	/* npatterns + NULL */
 	size_t npatterns;
+	/* NET_OPEN (host, port, net_kind), NET_DATA (data), NET_ACK (bytes), NET_CLOSE (err,
+	 * message) */
+	char host[WIRE_NET_HOST_MAX + 1];
+	uint16_t port;		/* 1..65535 */
+	uint8_t net_kind;	/* enum wire_net_kind */
 };
 
 /* Decodes one frame payload (without its length header). Caller owns *ret. */
@@ -288,5 +303,10 @@ struct wire_frame *wire_frame_free(struct wire_frame *f);
  * caller then buf_consume()s WIRE_FRAME_HEADER + len), 0 when more bytes are needed, -EMSGSIZE
  * when the header announces more than WIRE_FRAME_MAX (the stream is then unusable). */
 int wire_frame_split(const struct buf *in, const uint8_t **payload, size_t *len);
+/* "connect", "http" or "invalid". */
+const char *wire_net_kind_name(uint8_t kind);
+/* The net_open host rule: 1..WIRE_NET_HOST_MAX bytes of lower-case [a-z0-9._-]. 0 or -errno
+ * with reterr naming field. */
+int wire_net_check_host(const char *field, const char *s, size_t len, struct errmsg *reterr);
 
 #endif

@@ -28,6 +28,9 @@ static const char *const type_names[] = {
 	[WIRE_FRAME_PUTEND] = "putend",	  [WIRE_FRAME_PUTOK] = "putok",
 	[WIRE_FRAME_GET] = "get",	  [WIRE_FRAME_FILE] = "file",
 	[WIRE_FRAME_GETEND] = "getend",
+	[WIRE_FRAME_NET_OPEN] = "net_open", [WIRE_FRAME_NET_OK] = "net_ok",
+	[WIRE_FRAME_NET_DATA] = "net_data", [WIRE_FRAME_NET_ACK] = "net_ack",
+	[WIRE_FRAME_NET_CLOSE] = "net_close",
 };
 #define TYPE_COUNT (sizeof(type_names) / sizeof(type_names[0]))
 
@@ -35,7 +38,7 @@ static const char *const frame_keys[F_COUNT_] = {
 	"t", "id", "argv", "env", "cwd", "uid", "gid", "pid", "fd", "data", "exit_code",
 	"signal", "err", "message", "version", "time_ns", "seed", "path", "kind", "mode",
 	"append", "target", "size", "offset", "last", "truncated", "max", "count", "bytes",
-	"patterns",
+	"patterns", "host", "port",
 };
 
 struct wire_frame *wire_frame_free(struct wire_frame *f)
@@ -224,6 +227,8 @@ static int frame_fields(const msgpack_object **k, struct wire_frame *f, struct e
 				  reterr);
 		return r < 0 ? r : 0;
 	default:
+		if (wire_frame_is_net(f->type))
+			return wire_frame_net_decode(k, f, reterr);
 		return wire_frame_files_decode(k, f, reterr);
 	}
 }
@@ -274,7 +279,8 @@ static size_t frame_nfields(const struct wire_frame *f)
 	case WIRE_FRAME_EXIT: return 2;
 	case WIRE_FRAME_SIGNAL: return 2;
 	case WIRE_FRAME_ERROR: return 2 + (f->message[0] != '\0');
-	default: return wire_frame_files_nfields(f);
+	default: return wire_frame_is_net(f->type) ? wire_frame_net_nfields(f) :
+						      wire_frame_files_nfields(f);
 	}
 }
 
@@ -327,6 +333,8 @@ static int frame_pack(const struct wire_frame *f, struct wire_out *w)
 			r = wire_kv_str(w, "message", f->message);
 		return r;
 	default:
+		if (wire_frame_is_net(f->type))
+			return wire_frame_net_pack(f, w);
 		return wire_frame_files_pack(f, w);
 	}
 }
@@ -349,6 +357,8 @@ static int frame_check(const struct wire_frame *f, struct errmsg *reterr)
 	}
 	if (wire_frame_files_check(f, reterr) < 0)
 		return -EINVAL;	/* reterr says why */
+	if (wire_frame_is_net(f->type) && wire_frame_net_check(f, reterr) < 0)
+		return -EINVAL;
 	if ((f->type == WIRE_FRAME_OUTPUT || f->type == WIRE_FRAME_PUT ||
 	     f->type == WIRE_FRAME_FILE) && f->len > WIRE_CHUNK_MAX)
 		return errmsg_set(reterr, -EMSGSIZE, "data: %zu bytes, longer than %d", f->len,

@@ -701,6 +701,7 @@ def gen_frame():
     invalid("frame", "oversized", frame("ready", version="1", pad="p" * (1024 * 1024 + 4096)),
             "over 1052672")
     gen_frame_files()
+    gen_frame_net()
 
 
 def put_frame(**kw):
@@ -815,6 +816,60 @@ def gen_frame_files():
     invalid("frame", "getend_no_count", frame("getend", id=1), "count: missing")
     invalid("frame", "getend_trunc_str", frame("getend", id=1, count=1, truncated="yes"),
             "truncated: expected bool, got string")
+
+
+def net_open(**kw):
+    base = dict(id=5, host="pypi.org", port=443, kind="connect")
+    base.update(kw)
+    return frame("net_open", **base)
+
+
+def gen_frame_net():
+    """Issue 6: egress streams net_open/net_ok/net_data/net_ack/net_close."""
+    valid("frame", "net_open_connect", net_open(),
+          ["type=net_open", "id=5", "host=pypi.org", "port=443", "net_kind=connect"])
+    valid("frame", "net_open_http", net_open(host="files.example-1.org", port=80, kind="http"),
+          ["host=files.example-1.org", "port=80", "net_kind=http"])
+    valid("frame", "net_open_host_max", net_open(host="a" * 253), ["host=" + "a" * 253])
+    valid("frame", "net_ok", frame("net_ok", id=5), ["type=net_ok", "id=5"])
+    valid("frame", "net_data", frame("net_data", id=5, data=b"\x16\x03\x01"),
+          ["type=net_data", "len=3", "data_hex=160301"])
+    valid("frame", "net_data_max", frame("net_data", id=5, data=b"\x00" * 65536), ["len=65536"])
+    valid("frame", "net_ack", frame("net_ack", id=5, bytes=262144), ["type=net_ack", "bytes=262144"])
+    valid("frame", "net_close", frame("net_close", id=5), ["type=net_close", "err=0", "message="])
+    valid("frame", "net_close_refused",
+          frame("net_close", id=5, err=1,
+                message="domain 'x.org' not allowed: network disabled for this job's template"),
+          ["err=1", "message=domain 'x.org' not allowed: network disabled for this job's template"])
+
+    invalid("frame", "net_open_no_id", net_open(id=DROP), "id: missing")
+    invalid("frame", "net_open_id_zero", net_open(id=0), "id: 0 is below 1")
+    invalid("frame", "net_open_no_host", net_open(host=DROP), "host: missing")
+    invalid("frame", "net_open_host_empty", net_open(host=""), "host: empty")
+    invalid("frame", "net_open_host_too_long", net_open(host="a" * 254),
+            "host: 254 bytes, longer than 253")
+    invalid("frame", "net_open_host_upper", net_open(host="PyPI.org"),
+            "outside lower-case [a-z0-9._-]")
+    invalid("frame", "net_open_host_colon", net_open(host="::1"), "outside lower-case")
+    invalid("frame", "net_open_host_nul", net_open(host="a\x00b"), "host:")
+    invalid("frame", "net_open_no_port", net_open(port=DROP), "port: missing")
+    invalid("frame", "net_open_port_zero", net_open(port=0), "port: 0 is below 1")
+    invalid("frame", "net_open_port_big", net_open(port=65536), "port: 65536 exceeds 65535")
+    invalid("frame", "net_open_no_kind", net_open(kind=DROP), "kind: missing")
+    invalid("frame", "net_open_kind_file", net_open(kind="file"),
+            "kind: unknown kind 'file' (expected connect or http)")
+    invalid("frame", "net_ok_no_id", frame("net_ok"), "id: missing")
+    invalid("frame", "net_data_no_data", frame("net_data", id=1), "data: missing")
+    invalid("frame", "net_data_too_big", frame("net_data", id=1, data=b"\x00" * 65537),
+            "data: 65537 bytes, longer than 65536")
+    invalid("frame", "net_ack_no_bytes", frame("net_ack", id=1), "bytes: missing")
+    invalid("frame", "net_ack_zero", frame("net_ack", id=1, bytes=0), "bytes: 0 is below 1")
+    invalid("frame", "net_ack_over_window", frame("net_ack", id=1, bytes=262145),
+            "bytes: 262145 exceeds 262144")
+    invalid("frame", "net_close_err_big", frame("net_close", id=1, err=4096),
+            "err: 4096 exceeds 4095")
+    invalid("frame", "net_close_message_too_long", frame("net_close", id=1, message="m" * 256),
+            "message: 256 bytes, longer than 255")
 
 
 def main():

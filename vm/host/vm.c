@@ -82,7 +82,9 @@ static const char *frame_name(enum wire_frame_type t)
 {
 	static const char *const names[] = { "UNKNOWN", "READY",  "INIT",   "EXEC", "STARTED",
 					     "OUTPUT",  "EXIT",   "SIGNAL", "ERROR", "PUT",
-					     "PUTEND",  "PUTOK",  "GET",    "FILE", "GETEND" };
+					     "PUTEND",  "PUTOK",  "GET",    "FILE", "GETEND",
+					     "NET_OPEN", "NET_OK", "NET_DATA", "NET_ACK",
+					     "NET_CLOSE" };
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
@@ -156,6 +158,10 @@ static int dispatch(struct vm *vm, const struct wire_frame *f)
 	case WIRE_FRAME_PUTOK:
 	case WIRE_FRAME_FILE:
 	case WIRE_FRAME_GETEND:
+	case WIRE_FRAME_NET_OPEN:	/* egress streams: the owner's egress proxy serves them */
+	case WIRE_FRAME_NET_DATA:
+	case WIRE_FRAME_NET_ACK:
+	case WIRE_FRAME_NET_CLOSE:
 		if (vm->state != VM_READY)
 			return proto(vm, "%s frame before READY", frame_name(f->type));
 		if (vm->ev->frame)
@@ -346,8 +352,11 @@ int vm_send_frame(struct vm *vm, const struct wire_frame *f, struct errmsg *rete
 
 	if (r < 0)
 		return r;
-	if (f->type != WIRE_FRAME_PUT && f->type != WIRE_FRAME_PUTEND && f->type != WIRE_FRAME_GET)
-		return errmsg_set(reterr, -EINVAL, "vm_send_frame: %s is not a put/putend/get frame",
+	if (f->type != WIRE_FRAME_PUT && f->type != WIRE_FRAME_PUTEND && f->type != WIRE_FRAME_GET &&
+	    f->type != WIRE_FRAME_NET_OK && f->type != WIRE_FRAME_NET_DATA &&
+	    f->type != WIRE_FRAME_NET_ACK && f->type != WIRE_FRAME_NET_CLOSE)
+		return errmsg_set(reterr, -EINVAL,
+				  "vm_send_frame: %s is not a put/putend/get/net_* frame",
 				  frame_name(f->type));
 	return channel_send(vm->chan, f, reterr);
 }

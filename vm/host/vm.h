@@ -69,7 +69,8 @@ struct vm_events {
 	/* The VM is unusable: boot failed after every attempt, QEMU died, the agent hung up or sent
 	 * garbage. No further callbacks follow; the caller still calls vm_destroy(). */
 	void (*failed)(struct vm *vm, int err, const char *why, void *ud);
-	/* Frames the runtime does not handle itself (PUTOK, FILE, GETEND) and ERROR frames whose id
+	/* Frames the runtime does not handle itself (PUTOK, FILE, GETEND, the egress streams'
+	 * NET_OPEN, NET_DATA, NET_ACK, NET_CLOSE) and ERROR frames whose id
 	 * is not a running exec (answers to put batches / gets), after READY. f is valid during the
 	 * call only. NULL = ignored. */
 	void (*frame)(struct vm *vm, const struct wire_frame *f, void *ud);
@@ -101,7 +102,7 @@ int vm_signal(struct vm *vm, uint32_t exec_id, int sig);
 
 /* ---- file transfer passthrough (schemas/agent-frame.md: put/putend/get) ----
  * The runtime does not interpret these: answers arrive through vm_events.frame. */
-/* Sends a host→guest PUT, PUTEND or GET frame to a ready VM. 0 or -errno (-EINVAL for another
+/* Sends a host→guest PUT, PUTEND, GET, NET_OK, NET_DATA, NET_ACK or NET_CLOSE frame to a ready VM. 0 or -errno (-EINVAL for another
  * type, -EAGAIN not ready, -EPIPE failed, -ENOBUFS queue full). */
 int vm_send_frame(struct vm *vm, const struct wire_frame *f, struct errmsg *reterr);
 /* A fresh id from the VM's exec-id counter (for put/get batches); never 0. */

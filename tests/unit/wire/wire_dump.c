@@ -210,7 +210,8 @@ static const char *frame_type_name(enum wire_frame_type t)
 {
 	static const char *const names[] = { "unknown", "ready", "init", "exec", "started",
 					     "output", "exit", "signal", "error", "put", "putend",
-					     "putok", "get", "file", "getend" };
+					     "putok", "get", "file", "getend", "net_open", "net_ok",
+					     "net_data", "net_ack", "net_close" };
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "invalid";
 }
@@ -256,5 +257,10 @@ int dump_frame(const struct wire_frame *f, struct buf *out)
 			"\nbytes=%" PRIu64 "\n", f->size, f->offset, f->max, f->count, f->bytes);
 	if (!r)
 		r = put_strv(out, "npatterns", "patterns", f->patterns, f->npatterns);
+	if (!r)
+		r = put_str(out, "host", f->host);
+	if (!r)
+		r = put(out, "port=%u\nnet_kind=%s\n", (unsigned)f->port,
+			wire_net_kind_name(f->net_kind));
 	return r;
 }
