@@ -262,6 +262,14 @@ static void summary(struct tool *t)
 	if (n < 2)
 		return;
 	qsort(t->boot_ms, n, sizeof(uint64_t), cmp_u64);
+	if (t->pool) {
+		/* boot_ms is the wait for a pooled VM, 0 (left out) when one was ready at once. */
+		log_info("vm.summary", "count=%u waited=%u wait_ms_min=%llu wait_ms_median=%llu "
+			 "wait_ms_max=%llu accel=%s", t->count, n,
+			 (unsigned long long)t->boot_ms[0], (unsigned long long)t->boot_ms[n / 2],
+			 (unsigned long long)t->boot_ms[n - 1], vm_runtime_accel(t->rt));
+		return;
+	}
 	log_info("vm.summary", "count=%u booted=%u boot_ms_min=%llu boot_ms_median=%llu "
 		 "boot_ms_max=%llu retries=%u accel=%s", t->count, n,
 		 (unsigned long long)t->boot_ms[0], (unsigned long long)t->boot_ms[n / 2],
