@@ -165,6 +165,41 @@ bool get_active(const struct get_op *g);
 int get_step(struct get_op *g, struct chan *c);
 void get_free(struct get_op *g);
 
+/* ---- proxy.c, proxy_req.c: the egress HTTP proxy on 127.0.0.1:3128 (net_* frames) ---- */
+#define PROXY_PORT 3128
+#define PROXY_PORT_ENV "CORRAL_AGENT_PROXY_PORT"	/* test mode (--fd): listen here; unset = off */
+#define PROXY_STREAMS_MAX 64		/* client connections at once (= the host's per-job cap) */
+#define PROXY_HEAD_MAX 8192		/* the first request head */
+#define PROXY_HEAD_TIMEOUT_MS 30000	/* a client that sends no complete head is answered 408 */
+
+struct proxy;
+struct pollfd;
+
+struct proxy_target {
+	uint8_t kind;				/* enum wire_net_kind */
+	char host[WIRE_NET_HOST_MAX + 1];	/* lower-cased */
+	uint16_t port;
+};
+
+/* Listens on 127.0.0.1:port (after bringing lo up when lo_up). 0 or -errno with reterr. */
+int proxy_new(unsigned port, bool lo_up, struct proxy **ret, struct errmsg *reterr);
+void proxy_free(struct proxy *p);
+/* Fills pfd (room for 1 + PROXY_STREAMS_MAX) with the listener and the clients; clients are
+ * read only when room (the channel's output queue is below AGENT_OUTQ_HIGH). Returns the count
+ * (0 when p is NULL). */
+size_t proxy_pollfds(struct proxy *p, struct pollfd *pfd, bool room);
+/* Handles poll results for the slots proxy_pollfds() filled, and head timeouts. */
+void proxy_events(struct proxy *p, struct chan *c, const struct pollfd *pfd, size_t n);
+/* True while a client is connected (loop.c then wakes at least once a second). */
+bool proxy_busy(const struct proxy *p);
+/* A NET_OK, NET_DATA, NET_ACK or NET_CLOSE frame from the host (p may be NULL: refused). */
+void proxy_frame(struct proxy *p, struct chan *c, const struct wire_frame *f);
+/* Offset just past the "\r\n\r\n" ending a request head in p[0..n), or 0. */
+size_t proxy_req_head_end(const uint8_t *p, size_t n);
+/* Parses a complete request head: 0 and *r, or -EINVAL with *why (a static string for the 400
+ * answer). */
+int proxy_req_parse(const uint8_t *head, size_t n, struct proxy_target *r, const char **why);
+
 /* ---- sysinit.c ---- */
 /* Sets CLOCK_REALTIME to time_ns (if non-zero) and mixes seed into the kernel RNG, crediting it.
  * 0 or -errno with reterr. */

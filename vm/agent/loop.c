@@ -1,8 +1,9 @@
 /*
  * loop: the agent's one poll() loop. It watches a signalfd (SIGCHLD: reap every child, ours or
  * orphans; SIGIO: the host connected or left), the port (frames in, queued frames out) and the
- * stdout/stderr pipes of every running exec, and dispatches frames: INIT, EXEC, SIGNAL, PUT,
- * PUTEND (put.c) and GET (get.c, stepped one chunk at a time between polls). An exec's
+ * stdout/stderr pipes of every running exec and the egress proxy's sockets (proxy.c), and
+ * dispatches frames: INIT, EXEC, SIGNAL, PUT, PUTEND (put.c), GET (get.c, stepped one chunk at a
+ * time between polls) and the host's net_* stream frames (proxy.c). An exec's
  * EXIT is sent only after both its pipes reached EOF and its pid was reaped. While no host is
  * connected the port is left out of the poll set (it would report POLLHUP forever) and re-checked
  * on SIGIO or every AGENT_HUP_RECHECK_MS. When the output queue is above AGENT_OUTQ_HIGH the pipes
@@ -41,6 +42,7 @@ struct loop {
 	struct put_state put;
 	struct get_op get;
 	struct proc procs[AGENT_EXEC_MAX];
+	struct proxy *proxy;	/* egress proxy (proxy.c); NULL when it could not start */
 };
 
 static struct proc *loop_find(struct loop *l, uint32_t id)
@@ -150,6 +152,12 @@ static int loop_dispatch(struct loop *l, const struct wire_frame *f)
 		return loop_exec(l, f);
 	case WIRE_FRAME_SIGNAL:
 		return loop_signal(l, f);
+	case WIRE_FRAME_NET_OK:
+	case WIRE_FRAME_NET_DATA:
+	case WIRE_FRAME_NET_ACK:
+	case WIRE_FRAME_NET_CLOSE:
+		proxy_frame(l->proxy, &l->chan, f);
+		return 0;
 	case WIRE_FRAME_UNKNOWN:
 		return 0;	/* newer host, older agent: ignored by contract */
 	default:
@@ -262,9 +270,34 @@ static void loop_get_steps(struct loop *l)
 		(void)get_step(&l->get, &l->chan);
 }
 
+/* The egress proxy: in the VM on PROXY_PORT (bringing lo up); in test mode only when
+ * PROXY_PORT_ENV names a port. Failing to start it is logged, not fatal: execs still work. */
+static void loop_proxy_start(struct loop *l, bool is_stream)
+{
+	struct errmsg em = { "" };
+	const char *env = getenv(PROXY_PORT_ENV);
+	unsigned long port = PROXY_PORT;
+	int r;
+
+	if (is_stream) {
+		char *end;
+
+		if (!env || !*env)
+			return;
+		port = strtoul(env, &end, 10);
+		if (*end || port == 0 || port > 65535)
+			return;
+	}
+	r = proxy_new((unsigned)port, !is_stream, &l->proxy, &em);
+	if (r < 0) {
+		l->proxy = NULL;
+		log_warn("proxy.failed", "err=%s msg=\"%s\"", errno_name(r), em.msg);
+	}
+}
+
 int loop_run(int port_fd, bool is_stream)
 {
-	struct pollfd pfd[2 + 2 * AGENT_EXEC_MAX];
+	struct pollfd pfd[2 + 2 * AGENT_EXEC_MAX + 1 + PROXY_STREAMS_MAX];
 	struct proc *owner[2 + 2 * AGENT_EXEC_MAX];
 	int which[2 + 2 * AGENT_EXEC_MAX];
 	struct loop *l;
@@ -284,9 +317,10 @@ int loop_run(int port_fd, bool is_stream)
 	chan_init(&l->chan, port_fd, is_stream);
 	put_init(&l->put, open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	l->get.fd = -1;
+	loop_proxy_start(l, is_stream);
 	while (!l->chan.eof) {
 		int timeout = -1, r;
-		nfds_t n = 0;
+		nfds_t n = 0, np;
 		bool room;
 
 		loop_frames(l);
@@ -319,6 +353,10 @@ int loop_run(int port_fd, bool is_stream)
 				pfd[n++] = (struct pollfd){ .fd = l->procs[i].fds[w], .events = POLLIN };
 			}
 		}
+		np = n;
+		n += proxy_pollfds(l->proxy, pfd + np, room);
+		if (proxy_busy(l->proxy) && (timeout < 0 || timeout > 1000))
+			timeout = 1000;		/* head timeouts */
 		r = poll(pfd, n, timeout);
 		if (r < 0) {
 			if (errno != EINTR)
@@ -332,11 +370,13 @@ int loop_run(int port_fd, bool is_stream)
 		else if (pfd[1].fd >= 0 && pfd[1].revents)
 			loop_port(l, pfd[1].revents);
 		loop_frames(l);
-		for (nfds_t i = 2; i < n; i++)
+		for (nfds_t i = 2; i < np; i++)
 			if (pfd[i].revents)
 				loop_pipe(l, owner[i], which[i]);
+		proxy_events(l->proxy, &l->chan, pfd + np, n - np);
 		loop_finish(l);
 	}
+	proxy_free(l->proxy);
 	get_free(&l->get);
 	fd_close(l->put.root_fd);
 	put_free(&l->put);
