@@ -33,7 +33,7 @@
 #define WIRE_ENV_ITEM_MAX 32768			/* one "KEY=VALUE", bytes */
 #define WIRE_CWD_MAX 4096
 #define WIRE_TEMPLATE_MAX 64			/* [A-Za-z0-9._-]{1,64} */
-#define WIRE_TIMEOUT_MS_DEFAULT 60000u
+#define WIRE_TIMEOUT_MS_DEFAULT 60000u	/* the built-in template's timeout (jobs default to 0) */
 #define WIRE_TIMEOUT_MS_MAX 86400000u		/* 24 h */
 #define WIRE_OUTPUT_MAX_DEFAULT (1024u * 1024u)	/* stdout+stderr bytes kept */
 #define WIRE_OUTPUT_MAX_LIMIT (64u * 1024u * 1024u)
@@ -85,7 +85,7 @@ struct wire_job {
 	size_t envc;
 	char *cwd;		/* NULL: the guest user's home */
 	char template_name[WIRE_TEMPLATE_MAX + 1];	/* default "default" */
-	uint32_t timeout_ms;
+	uint32_t timeout_ms;	/* 0 (absent): the template's timeout */
 	uint64_t output_max;
 	uint32_t max_attempts;
 	uint64_t submitted_ms;	/* client wall clock, ms since epoch; 0 = unknown */
@@ -117,6 +117,54 @@ int wire_check_path(const char *field, const char *s, size_t len, struct errmsg 
 int wire_check_subdir(const char *field, const char *s, size_t len, struct errmsg *reterr);
 /* Checks a git ref: a branch, tag, refs/... name or a 40-hex commit (git check-ref-format rules). */
 int wire_check_ref(const char *field, const char *s, size_t len, struct errmsg *reterr);
+
+/* ---- template record (schemas/template.md) ----
+ * One msgpack map per template, value of field <name> of the hash <prefix>templates. */
+#define WIRE_TEMPLATE_ENCODED_MAX (512u * 1024u)	/* whole record; field limits stay below */
+#define WIRE_TEMPLATE_VCPUS_MAX 8u
+#define WIRE_TEMPLATE_MEMORY_MIN 128u		/* MiB */
+#define WIRE_TEMPLATE_MEMORY_MAX 16384u
+#define WIRE_TEMPLATE_DISK_MIN 16u		/* MiB */
+#define WIRE_TEMPLATE_DISK_MAX 65536u
+#define WIRE_TEMPLATE_PIDS_MIN 16u
+#define WIRE_TEMPLATE_PIDS_MAX 65536u
+#define WIRE_TEMPLATE_ENVC_MAX 64
+#define WIRE_TEMPLATE_ENV_ITEM_MAX 4096		/* one "KEY=VALUE", bytes */
+#define WIRE_TEMPLATE_WARMUP_MAX 4096		/* bytes */
+#define WIRE_TEMPLATE_ALLOW_MAX 64		/* allow patterns */
+#define WIRE_HOST_MAX 253			/* a host name / pattern without ":port" */
+#define WIRE_TEMPLATE_IMAGE_DEFAULT "base"
+#define WIRE_TEMPLATE_VCPUS_DEFAULT 1u
+#define WIRE_TEMPLATE_MEMORY_DEFAULT 256u
+#define WIRE_TEMPLATE_DISK_DEFAULT 256u
+#define WIRE_TEMPLATE_PIDS_DEFAULT 512u
+#define WIRE_TEMPLATE_WARMUP_DEFAULT "python3 -c pass"
+
+struct wire_template {
+	char name[WIRE_TEMPLATE_MAX + 1];
+	uint32_t version;			/* ≥ 1, bumped by every write */
+	char image[WIRE_IMAGE_MAX + 1];
+	uint32_t vcpus, memory_mib, disk_mib, pids_max, timeout_ms;
+	char **env; size_t envc;		/* "K=V" + NULL; may be NULL when envc == 0 */
+	char *warmup;				/* "" = none; never NULL after decode/new */
+	bool network;				/* false = none */
+	char **allow; size_t nallow;		/* patterns + NULL; may be NULL when 0 */
+	uint64_t created_ms;
+};
+
+/* Decodes and validates one record (same errors as wire_job_decode). Caller owns *ret. */
+int wire_template_decode(const void *data, size_t len, struct wire_template **ret,
+			 struct errmsg *reterr);
+/* Validates then appends the encoding to out. 0 or negative errno. */
+int wire_template_encode(const struct wire_template *t, struct buf *out, struct errmsg *reterr);
+/* All defaults of schemas/template.md, version 1; NULL on a bad name or no memory. */
+struct wire_template *wire_template_new(const char *name);
+struct wire_template *wire_template_free(struct wire_template *t);
+/* true if host:port is allowed by t (network on and a pattern matches); host lower-case. */
+bool wire_template_allows(const struct wire_template *t, const char *host, unsigned port);
+/* Checks one allow pattern: "host" or "*.suffix", lower-case [a-z0-9.-] labels, optional
+ * ":port" (1..65535), host ≤ WIRE_HOST_MAX. 0 or -EINVAL / -EMSGSIZE naming field. */
+int wire_check_allow(const char *field, const char *s, size_t len, struct errmsg *reterr);
 
 /* ---- job states (schemas/event.md) ---- */
 enum wire_state {

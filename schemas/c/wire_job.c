@@ -27,7 +27,7 @@ struct wire_job *wire_job_new(void)
 	if (!job)
 		return NULL;
 	strcpy(job->template_name, "default");
-	job->timeout_ms = WIRE_TIMEOUT_MS_DEFAULT;
+	job->timeout_ms = 0;	/* the template's timeout */
 	job->output_max = WIRE_OUTPUT_MAX_DEFAULT;
 	job->max_attempts = WIRE_ATTEMPTS_DEFAULT;
 	job->artefacts_max = WIRE_ARTEFACTS_MAX_DEFAULT;
@@ -240,7 +240,8 @@ out:
 
 static int job_pack(const struct wire_job *job, struct wire_out *w)
 {
-	size_t n = 8 + (job->envc > 0) + (job->cwd != NULL) + wire_job_extra_count(job);
+	size_t n = 7 + (job->envc > 0) + (job->cwd != NULL) + (job->timeout_ms != 0) +
+		   wire_job_extra_count(job);
 	int r;
 
 	r = wire_pack_map(w, n);
@@ -266,7 +267,7 @@ static int job_pack(const struct wire_job *job, struct wire_out *w)
 		r = wire_kv_str(w, "cwd", job->cwd);
 	if (!r)
 		r = wire_kv_str(w, "template", job->template_name);
-	if (!r)
+	if (!r && job->timeout_ms)
 		r = wire_kv_u64(w, "timeout_ms", job->timeout_ms);
 	if (!r)
 		r = wire_kv_u64(w, "output_max", job->output_max);

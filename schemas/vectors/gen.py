@@ -5,7 +5,7 @@ Every vector is one encoded message in <kind>/{valid,invalid}/<name>.msgpack (fr
 only, without the 4-byte length header). Each has a sidecar <name>.expect:
   - invalid: one line, a substring the decoder's error message must contain;
   - valid: lines that must each appear, exactly, in the canonical field dump of the decoded
-    message (format in README.md), e.g. "timeout_ms=60000".
+    message (format in README.md), e.g. "timeout_ms=0".
 Run it with Debian's python3-msgpack: /usr/bin/python3 schemas/vectors/gen.py
 It rewrites every vector directory from scratch, so the output is deterministic.
 """
@@ -16,7 +16,7 @@ import sys
 import msgpack
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-KINDS = ("job", "msg", "result", "frame")
+KINDS = ("job", "msg", "result", "frame", "template")
 
 
 def pack(obj):
@@ -67,7 +67,7 @@ def job(**kw):
 
 
 DROP = object()
-JOB_DEFAULTS = ["cwd=(null)", "template=default", "timeout_ms=60000", "output_max=1048576",
+JOB_DEFAULTS = ["cwd=(null)", "template=default", "timeout_ms=0", "output_max=1048576",
                 "max_attempts=3", "submitted_ms=0", "envc=0", "image=", "nfiles=0",
                 "noutputs=0", "artefacts_max=4194304", "repo=(null)"]
 
@@ -111,6 +111,7 @@ def gen_job():
     valid("job", "empty_env_map", job(env={}), ["envc=0"])
     valid("job", "zero_output_max", job(output_max=0, timeout_ms=1, max_attempts=1),
           ["output_max=0", "timeout_ms=1", "max_attempts=1"])
+    valid("job", "timeout_absent_is_template", job(timeout_ms=DROP), ["timeout_ms=0"])
 
     invalid("job", "v2", job(v=2), "v: unknown version 2")
     invalid("job", "v_missing", job(v=DROP), "v: missing")
@@ -872,6 +873,168 @@ def gen_frame_net():
             "message: 256 bytes, longer than 255")
 
 
+# ---------------------------------------------------------------- template (issue 4)
+def tmpl(**kw):
+    o = {"v": 1, "name": "py", "version": 1}
+    for k, v in kw.items():
+        if v is DROP:
+            o.pop(k, None)
+        else:
+            o[k] = v
+    return o
+
+
+TEMPLATE_DEFAULTS = ["image=base", "vcpus=1", "memory_mib=256", "disk_mib=256", "pids_max=512",
+                     "timeout_ms=60000", "envc=0", "warmup=python3 -c pass", "network=none",
+                     "nallow=0", "created_ms=0"]
+
+
+def gen_template():
+    valid("template", "minimal", tmpl(), ["name=py", "version=1"] + TEMPLATE_DEFAULTS)
+    valid("template", "full",
+          tmpl(name="py3.11-data_x", version=7, image="python-data", vcpus=2, memory_mib=1024,
+               disk_mib=2048, pids_max=1024, timeout_ms=300000, env=["PYTHONHASHSEED=0", "A=b=c"],
+               warmup="python3 -c 'import pandas'", network="allow",
+               allow=["pypi.org", "*.pythonhosted.org", "example.com:8443", "10.0.0.1:80"],
+               created_ms=1767225600123),
+          ["name=py3.11-data_x", "version=7", "image=python-data", "vcpus=2", "memory_mib=1024",
+           "disk_mib=2048", "pids_max=1024", "timeout_ms=300000", "envc=2",
+           "env[0]=PYTHONHASHSEED=0", "env[1]=A=b=c", "warmup=python3 -c 'import pandas'",
+           "network=allow", "nallow=4", "allow[0]=pypi.org", "allow[1]=*.pythonhosted.org",
+           "allow[2]=example.com:8443", "allow[3]=10.0.0.1:80", "created_ms=1767225600123"])
+    valid("template", "limits_at_min", tmpl(vcpus=1, memory_mib=128, disk_mib=16, pids_max=16,
+                                            timeout_ms=1, warmup="", version=1),
+          ["memory_mib=128", "disk_mib=16", "pids_max=16", "timeout_ms=1", "warmup="])
+    valid("template", "limits_at_max",
+          tmpl(name="t" * 64, version=2**32 - 1, image="i" * 32, vcpus=8, memory_mib=16384,
+               disk_mib=65536, pids_max=65536, timeout_ms=86400000,
+               env=["K%02d=" % i + "v" * 4092 for i in range(64)], warmup="w" * 4096,
+               network="allow", allow=["h%02d.example.com" % i for i in range(63)] +
+               [".".join(["a" * 63] * 3) + "." + "b" * 61 + ":65535"],
+               created_ms=2**63 - 1),
+          ["name=" + "t" * 64, "version=4294967295", "image=" + "i" * 32, "vcpus=8",
+           "memory_mib=16384", "disk_mib=65536", "pids_max=65536", "timeout_ms=86400000",
+           "envc=64", "nallow=64", "created_ms=9223372036854775807"])
+    valid("template", "unknown_fields_ignored", tmpl(future={"x": [1, None]}, gpu=1),
+          ["name=py"] + TEMPLATE_DEFAULTS)
+    valid("template", "nil_optionals_default",
+          tmpl(image=None, vcpus=None, memory_mib=None, disk_mib=None, pids_max=None,
+               timeout_ms=None, env=None, warmup=None, network=None, allow=None,
+               created_ms=None), TEMPLATE_DEFAULTS)
+    valid("template", "empty_arrays", tmpl(env=[], allow=[], network="none"),
+          ["envc=0", "nallow=0", "network=none"])
+    valid("template", "strings_as_bin", tmpl(name=b"bin", image=b"base", warmup=b"true",
+                                             env=[b"K=V"], network=b"allow", allow=[b"x.org"]),
+          ["name=bin", "warmup=true", "env[0]=K=V", "network=allow", "allow[0]=x.org"])
+    valid("template", "key_order_free",
+          pack_pairs([("version", 3), ("name", "k"), ("v", 1)]), ["name=k", "version=3"])
+
+    invalid("template", "v2", tmpl(v=2), "v: unknown version 2")
+    invalid("template", "v_missing", tmpl(v=DROP), "v: missing")
+    invalid("template", "empty", b"", "empty")
+    invalid("template", "not_a_map", ["py", 1], "not a msgpack map")
+    invalid("template", "truncated", pack(tmpl())[:-1], "truncated")
+    invalid("template", "trailing_byte", pack(tmpl()) + b"\x00", "1 trailing bytes")
+    invalid("template", "duplicate_key", pack_pairs([("v", 1), ("name", "a"), ("version", 1),
+                                                     ("name", "b")]), "name: duplicate key")
+    invalid("template", "oversized", tmpl(pad="p" * (512 * 1024)), "over 524288")
+    invalid("template", "too_deep", tmpl(future=nested(20)), "nested deeper than 16")
+    invalid("template", "name_missing", tmpl(name=DROP), "name: missing")
+    invalid("template", "name_empty", tmpl(name=""), "name: empty")
+    invalid("template", "name_slash", tmpl(name="a/b"),
+            "name: 'a/b' has a character outside [A-Za-z0-9._-]")
+    invalid("template", "name_too_long", tmpl(name="n" * 65), "name: 65 bytes, longer than 64")
+    invalid("template", "name_int", tmpl(name=5), "name: expected string, got int")
+    invalid("template", "version_missing", tmpl(version=DROP), "version: missing")
+    invalid("template", "version_zero", tmpl(version=0), "version: 0 is below 1")
+    invalid("template", "version_too_big", tmpl(version=2**32), "version: 4294967296 exceeds 4294967295")
+    invalid("template", "version_string", tmpl(version="1"),
+            "version: expected unsigned integer, got string")
+    invalid("template", "image_empty", tmpl(image=""), "image: empty")
+    invalid("template", "image_upper", tmpl(image="Base"),
+            "image: 'Base' has a character outside [a-z0-9_-]")
+    invalid("template", "image_too_long", tmpl(image="i" * 33), "image: 33 bytes, longer than 32")
+    invalid("template", "vcpus_zero", tmpl(vcpus=0), "vcpus: 0 is below 1")
+    invalid("template", "vcpus_too_many", tmpl(vcpus=9), "vcpus: 9 exceeds 8")
+    invalid("template", "vcpus_negative", tmpl(vcpus=-1), "vcpus: negative value -1 not allowed")
+    invalid("template", "vcpus_float", tmpl(vcpus=1.5), "vcpus: expected unsigned integer, got float")
+    invalid("template", "memory_too_small", tmpl(memory_mib=127), "memory_mib: 127 is below 128")
+    invalid("template", "memory_too_big", tmpl(memory_mib=16385), "memory_mib: 16385 exceeds 16384")
+    invalid("template", "disk_too_small", tmpl(disk_mib=15), "disk_mib: 15 is below 16")
+    invalid("template", "disk_too_big", tmpl(disk_mib=65537), "disk_mib: 65537 exceeds 65536")
+    invalid("template", "pids_too_small", tmpl(pids_max=15), "pids_max: 15 is below 16")
+    invalid("template", "pids_too_big", tmpl(pids_max=65537), "pids_max: 65537 exceeds 65536")
+    invalid("template", "timeout_zero", tmpl(timeout_ms=0), "timeout_ms: 0 is below 1")
+    invalid("template", "timeout_too_big", tmpl(timeout_ms=86400001),
+            "timeout_ms: 86400001 exceeds 86400000")
+    invalid("template", "env_map", tmpl(env={"A": "1"}), "env: expected array, got map")
+    invalid("template", "env_no_equals", tmpl(env=["A=1", "B"]),
+            "env[1]: no '=' (expected KEY=VALUE)")
+    invalid("template", "env_empty_key", tmpl(env=["=x"]), "env[0]: empty key")
+    invalid("template", "env_item_int", tmpl(env=[1]), "env[0]: expected string, got int")
+    invalid("template", "env_nul", tmpl(env=["A=\x00"]), "env[0]: contains a NUL byte")
+    invalid("template", "env_too_many", tmpl(env=["K%d=v" % i for i in range(65)]),
+            "env: 65 items, more than 64")
+    invalid("template", "env_item_too_long", tmpl(env=["K=" + "v" * 4095]),
+            "env[0]: 4097 bytes, longer than 4096")
+    invalid("template", "env_duplicate_key", tmpl(env=["A=1", "B=2", "A=3"]),
+            "env[2]: duplicate key")
+    invalid("template", "warmup_too_long", tmpl(warmup="w" * 4097),
+            "warmup: 4097 bytes, longer than 4096")
+    invalid("template", "warmup_int", tmpl(warmup=1), "warmup: expected string, got int")
+    invalid("template", "warmup_nul", tmpl(warmup="a\x00b"), "warmup: contains a NUL byte")
+    invalid("template", "network_unknown", tmpl(network="open"),
+            "network: unknown value 'open' (expected none or allow)")
+    invalid("template", "network_bool", tmpl(network=True), "network: expected string, got bool")
+    invalid("template", "network_long", tmpl(network="x" * 300),
+            "network: unknown value 'xxxx")
+    invalid("template", "allow_without_network", tmpl(allow=["pypi.org"]),
+            "allow: 1 patterns, but network is 'none'")
+    invalid("template", "network_allow_empty", tmpl(network="allow"),
+            "allow: empty, but network is 'allow'")
+    invalid("template", "network_allow_empty_array", tmpl(network="allow", allow=[]),
+            "allow: empty, but network is 'allow'")
+
+    def bad_allow(name, pattern, expect):
+        invalid("template", "allow_" + name, tmpl(network="allow", allow=["ok.org", pattern]),
+                expect)
+    bad_allow("upper", "PyPI.org", "allow[1]: 'PyPI.org': upper-case letter")
+    bad_allow("star_only", "*", "allow[1]: '*': '*' only as a whole first label")
+    bad_allow("star_middle", "a.*.org", "allow[1]: 'a.*.org': '*' only as a whole first label")
+    bad_allow("star_partial", "*x.org", "allow[1]: '*x.org': '*' only as a whole first label")
+    bad_allow("star_suffix_empty", "*.", "allow[1]: '*.': empty")
+    bad_allow("empty", "", "allow[1]: empty pattern")
+    bad_allow("empty_label", "a..org", "allow[1]: 'a..org': empty label")
+    bad_allow("trailing_dot", "pypi.org.", "allow[1]: 'pypi.org.': empty label")
+    bad_allow("leading_dot", ".pypi.org", "allow[1]: '.pypi.org': empty label")
+    bad_allow("label_dash", "-a.org", "allow[1]: '-a.org': label starts with '-'")
+    bad_allow("label_dash_end", "a-.org", "allow[1]: 'a-.org': label ends with '-'")
+    bad_allow("label_too_long", "a" * 64 + ".org", "label longer than 63 bytes")
+    bad_allow("host_too_long", ".".join(["a" * 63] * 4) + ":80",
+              "allow[1]: host part 255 bytes, longer than 253")
+    bad_allow("too_long", "a" * 260, "allow[1]: 260 bytes, longer than 259")
+    bad_allow("underscore", "a_b.org", "allow[1]: 'a_b.org': character outside [a-z0-9.-]")
+    bad_allow("scheme", "https://pypi.org", "allow[1]: 'https://pypi.org': port must be 1..65535")
+    bad_allow("path", "pypi.org/simple", "character outside [a-z0-9.-]")
+    bad_allow("port_zero", "pypi.org:0", "allow[1]: 'pypi.org:0': port must be 1..65535")
+    bad_allow("port_big", "pypi.org:65536", "port must be 1..65535")
+    bad_allow("port_empty", "pypi.org:", "port must be 1..65535")
+    bad_allow("port_leading_zero", "pypi.org:080", "port must be 1..65535")
+    bad_allow("port_sign", "pypi.org:+80", "port must be 1..65535")
+    bad_allow("two_ports", "pypi.org:80:443", "port must be 1..65535")
+    bad_allow("ipv6", "[::1]:443", "port must be 1..65535")
+    bad_allow("nul", "a\x00.org", "allow[1]: contains a NUL byte")
+    bad_allow("int", 5, "allow[1]: expected string, got int")
+    bad_allow("duplicate", "ok.org", "allow[1]: duplicate pattern")
+    invalid("template", "allow_not_array", tmpl(network="allow", allow="pypi.org"),
+            "allow: expected array, got string")
+    invalid("template", "allow_too_many",
+            tmpl(network="allow", allow=["h%d.org" % i for i in range(65)]),
+            "allow: 65 items, more than 64")
+    invalid("template", "created_negative", tmpl(created_ms=-1), "created_ms: negative")
+    invalid("template", "created_too_big", tmpl(created_ms=2**63), "created_ms: 9223372036854775808 exceeds")
+
+
 def main():
     for kind in KINDS:
         shutil.rmtree(os.path.join(HERE, kind), ignore_errors=True)
@@ -879,6 +1042,7 @@ def main():
     gen_msg()
     gen_result()
     gen_frame()
+    gen_template()
     print("wrote vectors under", HERE, file=sys.stderr)
 
 

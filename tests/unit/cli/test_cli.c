@@ -311,7 +311,7 @@ static void test_parse_job_defaults_and_errors(void **state)
 	assert_int_equal(strlen(job->id), 32);	/* random hex id */
 	assert_int_equal(job->argc, 3);
 	assert_string_equal(job->argv[1], "-n");	/* options after the command are its own */
-	assert_int_equal(job->timeout_ms, WIRE_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(job->timeout_ms, 0);	/* the template's */
 	assert_null(job->cwd);
 	job = wire_job_free(job);
 	cli_init(&cli, "run");

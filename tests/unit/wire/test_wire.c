@@ -197,7 +197,7 @@ static void test_job_encode(void **state)
 
 	buf_init(&out, 0);
 	assert_string_equal(j->template_name, "default");
-	assert_int_equal(j->timeout_ms, WIRE_TIMEOUT_MS_DEFAULT);
+	assert_int_equal(j->timeout_ms, 0);	/* the template's timeout */
 	assert_int_equal(j->max_attempts, WIRE_ATTEMPTS_DEFAULT);
 	assert_int_equal(j->output_max, WIRE_OUTPUT_MAX_DEFAULT);
 	assert_int_equal(buf_append(&out, "xy", 2), 0);
@@ -207,6 +207,8 @@ static void test_job_encode(void **state)
 	assert_string_equal(d->argv[1], "-c");
 	assert_null(d->argv[2]);
 	assert_null(d->env[1]);
+	assert_int_equal(d->timeout_ms, 0);	/* not written, decodes as absent */
+	assert_null(memmem(out.data, out.len, "timeout_ms", 10));
 	assert_int_equal(wire_job_peek_id(out.data + 2, out.len - 2, id), 0);
 	assert_string_equal(id, "enc-1");
 	d = wire_job_free(d);

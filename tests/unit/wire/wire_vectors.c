@@ -171,6 +171,37 @@ out:
 	return r;
 }
 
+static int check_template(const uint8_t *p, size_t n, struct buf *d1, struct buf *d2,
+			  struct errmsg *e, int *rt, struct errmsg *e2)
+{
+	struct wire_template *a = NULL, *b = NULL;
+	struct buf x, y;
+	int r;
+
+	buf_init(&x, 0);
+	buf_init(&y, 0);
+	r = wire_template_decode(p, n, &a, e);
+	if (r < 0) {
+		assert_null(a);
+		return r;
+	}
+	assert_int_equal(dump_template(a, d1), 0);
+	*rt = wire_template_encode(a, &x, e2);
+	if (!*rt)
+		*rt = wire_template_decode(x.data, x.len, &b, e2);
+	if (!*rt) {
+		assert_int_equal(dump_template(b, d2), 0);
+		*rt = wire_template_encode(b, &y, e2);
+		if (!*rt && !same(&x, &y))
+			*rt = errmsg_set(e2, -EILSEQ, "second encoding differs");
+	}
+	wire_template_free(a);
+	wire_template_free(b);
+	buf_free(&x);
+	buf_free(&y);
+	return r;
+}
+
 const char *vectors_dir(void)
 {
 	const char *d = getenv("WIRE_VECTORS_DIR");
@@ -408,4 +439,9 @@ void test_vectors_result(void **state)
 void test_vectors_frame(void **state)
 {
 	run_kind("frame", check_frame);
+}
+
+void test_vectors_template(void **state)
+{
+	run_kind("template", check_template);
 }
