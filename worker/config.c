@@ -32,6 +32,8 @@ enum { OPT_PREFIX = 256, OPT_QUEUE, OPT_RESULT_TTL, OPT_LOG_LEVEL, OPT_DRAIN, OP
 enum { OPT_JAIL = 400, OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_WARMUP, OPT_POOL_IDLE, OPT_NO_POOL,
        OPT_METRICS_PORT, OPT_IMAGE };
 
+enum { OPT_TEMPLATE = 600, OPT_MEM_BUDGET, OPT_CPU_BUDGET };
+
 enum { OPT_CONFIG = 500, OPT_REPO_ALLOW, OPT_REPO_CRED, OPT_REPO_CACHE, OPT_REPO_CACHE_MAX,
        OPT_REPO_MAX_BYTES, OPT_REPO_TIMEOUT };
 
@@ -57,6 +59,9 @@ static const struct option options[] = {
 	{ "no-pool", no_argument, NULL, OPT_NO_POOL },
 	{ "metrics-port", required_argument, NULL, OPT_METRICS_PORT },
 	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "template", required_argument, NULL, OPT_TEMPLATE },
+	{ "mem-budget", required_argument, NULL, OPT_MEM_BUDGET },
+	{ "cpu-budget", required_argument, NULL, OPT_CPU_BUDGET },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "repo-allow", required_argument, NULL, OPT_REPO_ALLOW },
 	{ "repo-cred", required_argument, NULL, OPT_REPO_CRED },
@@ -101,6 +106,11 @@ void config_usage(FILE *f)
 		"  --image NAME          an image (<images>/NAME.ext4) that gets its own warm pool\n"
 		"                        (repeatable, at most %u; default: base); jobs naming\n"
 		"                        another image present there boot it cold\n"
+		"  --template NAME       a template (corral template create) that gets a warm\n"
+		"                        pool (repeatable, at most %u; default: default); jobs\n"
+		"                        of other templates boot cold with their settings\n"
+		"  --mem-budget MIB      memory all VMs may use together (default 75%% of MemTotal)\n"
+		"  --cpu-budget N        vCPUs all VMs may use together (default 4 x CPUs)\n"
 		"  --metrics-port N      Prometheus metrics on 127.0.0.1:N (default 0 = off)\n"
 		"  --config FILE         INI file: keys are these flags' long names; section\n"
 		"                        [credentials] holds host = user:secret or host = @/path;\n"
@@ -119,7 +129,8 @@ void config_usage(FILE *f)
 		CONFIG_CONCURRENCY_MAX, REDIS_KEYS_DEFAULT_PREFIX, REDIS_KEYS_DEFAULT_QUEUE,
 		CONFIG_RESULT_TTL_DEFAULT, CONFIG_DRAIN_DEFAULT_S, CONFIG_LEASE_DEFAULT_S,
 		CONFIG_PRUNE_DEFAULT_S, CONFIG_POOL_MAX, CONFIG_POOL_MIN_DEFAULT, CONFIG_POOL_MAX,
-		CONFIG_POOL_MAX_DEFAULT, CONFIG_SERVE_IMAGES_MAX, CONFIG_REPO_TIMEOUT_MAX_S,
+		CONFIG_POOL_MAX_DEFAULT, CONFIG_SERVE_IMAGES_MAX, CONFIG_SERVE_TEMPLATES_MAX,
+		CONFIG_REPO_TIMEOUT_MAX_S,
 		CONFIG_REPO_TIMEOUT_DEFAULT_S);
 }
 
@@ -139,6 +150,25 @@ static int add_image(struct config *cfg, const char *arg, struct errmsg *reterr)
 		return errmsg_set(reterr, -EINVAL, "--image: more than %d images",
 				  CONFIG_SERVE_IMAGES_MAX);
 	memcpy(cfg->serve_images[cfg->nserve_images++], arg, n + 1);
+	return 0;
+}
+
+/* --template NAME: [A-Za-z0-9._-]{1,64}, no duplicates, at most CONFIG_SERVE_TEMPLATES_MAX. */
+static int add_template(struct config *cfg, const char *arg, struct errmsg *reterr)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > CONFIG_TEMPLATE_NAME_MAX ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return errmsg_set(reterr, -EINVAL, "--template: 1 to %d characters of [A-Za-z0-9._-]",
+				  CONFIG_TEMPLATE_NAME_MAX);
+	for (unsigned i = 0; i < cfg->nserve_templates; i++)
+		if (strcmp(cfg->serve_templates[i], arg) == 0)
+			return errmsg_set(reterr, -EINVAL, "--template %s: given twice", arg);
+	if (cfg->nserve_templates >= CONFIG_SERVE_TEMPLATES_MAX)
+		return errmsg_set(reterr, -EINVAL, "--template: more than %d templates",
+				  CONFIG_SERVE_TEMPLATES_MAX);
+	memcpy(cfg->serve_templates[cfg->nserve_templates++], arg, n + 1);
 	return 0;
 }
 
@@ -498,7 +528,16 @@ static int parse_one(int opt, const char *arg, struct config *cfg, struct errmsg
 		return parse_uint("metrics-port", arg, 0, CONFIG_METRICS_PORT_MAX, &cfg->metrics_port,
 				  reterr);
 	case OPT_IMAGE:
+		cfg->images_given = true;
 		return add_image(cfg, arg, reterr);
+	case OPT_TEMPLATE:
+		return add_template(cfg, arg, reterr);
+	case OPT_MEM_BUDGET:
+		return parse_uint("mem-budget", arg, 64, CONFIG_MEM_BUDGET_MAX_MIB,
+				  &cfg->mem_budget_mib, reterr);
+	case OPT_CPU_BUDGET:
+		return parse_uint("cpu-budget", arg, 1, CONFIG_CPU_BUDGET_MAX, &cfg->cpu_budget,
+				  reterr);
 	case OPT_REPO_ALLOW:
 		return add_allow(cfg, arg, reterr);
 	case OPT_REPO_CRED:
@@ -667,10 +706,31 @@ int config_parse(int argc, char **argv, struct config *cfg, struct errmsg *reter
 			cfg->nserve_images = 0;	/* the command line's list replaces the file's */
 			cfg->images_from_flags = true;
 		}
+		if (opt == OPT_TEMPLATE && !cfg->templates_from_flags) {
+			cfg->nserve_templates = 0;	/* same for --template */
+			cfg->templates_from_flags = true;
+		}
 		r = parse_one(opt, optarg, cfg, reterr);
 		if (r < 0)
 			return r;
 	}
+	/* served templates: the --template list, plus each --image X as a template X; neither
+	 * given: just the built-in `default` (image base) */
+	if (cfg->images_given) {
+		for (unsigned i = 0; i < cfg->nserve_images; i++) {
+			bool dup = false;
+
+			for (unsigned t = 0; t < cfg->nserve_templates; t++)
+				dup |= strcmp(cfg->serve_templates[t], cfg->serve_images[i]) == 0;
+			if (!dup) {
+				r = add_template(cfg, cfg->serve_images[i], reterr);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	if (cfg->nserve_templates == 0)
+		(void)add_template(cfg, "default", NULL);
 	if (cfg->nserve_images == 0)
 		(void)add_image(cfg, "base", NULL);
 	if (cfg->pool_min > cfg->pool_max)

@@ -33,6 +33,10 @@
 #define CONFIG_METRICS_PORT_MAX 65535u
 #define CONFIG_SERVE_IMAGES_MAX 16	/* --image NAMEs (images with a warm pool) */
 #define CONFIG_IMAGE_NAME_MAX 32	/* [a-z0-9_-]{1,32} (= WIRE_IMAGE_MAX) */
+#define CONFIG_SERVE_TEMPLATES_MAX 16	/* --template NAMEs (templates with a warm pool) */
+#define CONFIG_TEMPLATE_NAME_MAX 64	/* [A-Za-z0-9._-]{1,64} (= WIRE_TEMPLATE_MAX) */
+#define CONFIG_MEM_BUDGET_MAX_MIB (64u << 20)	/* = BUDGET_MEM_MAX_MIB */
+#define CONFIG_CPU_BUDGET_MAX 65536u		/* = BUDGET_CPU_MAX */
 /* repo jobs (worker/repo.h) */
 #define CONFIG_REPO_ALLOW_MAX 64	/* --repo-allow patterns */
 #define CONFIG_REPO_PATTERN_MAX 2048	/* bytes of one pattern (= WIRE_URL_MAX) */
@@ -75,6 +79,13 @@ struct config {
 	 * Other images present in the images dir are cold-booted (wpool.c). */
 	char serve_images[CONFIG_SERVE_IMAGES_MAX][CONFIG_IMAGE_NAME_MAX + 1];
 	unsigned nserve_images;
+	/* --template NAME (repeatable): templates (Redis <prefix>templates, or the built-in
+	 * `default`) that get a warm pool; default just "default" unless --image is given. An
+	 * --image X without a --template X serves a template X = image X with defaults. */
+	char serve_templates[CONFIG_SERVE_TEMPLATES_MAX][CONFIG_TEMPLATE_NAME_MAX + 1];
+	unsigned nserve_templates;
+	unsigned mem_budget_mib;	/* --mem-budget, 0 = 75 % of MemTotal (wpool.c) */
+	unsigned cpu_budget;		/* --cpu-budget vCPUs, 0 = 4 × CPUs */
 	char config_file[CONFIG_PATH_MAX];	/* --config, "" = none */
 	/* repo jobs: filled into struct repo_policy by main.c */
 	char **repo_allow;		/* owned, nrepo_allow fnmatch(3) patterns over the URL */
@@ -89,6 +100,8 @@ struct config {
 	bool redis_set;
 	bool allow_from_flags;
 	bool images_from_flags;
+	bool templates_from_flags;
+	bool images_given;
 };
 
 #define CONFIG_HELP 1

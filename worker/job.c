@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,20 +444,55 @@ static const struct vm_events job_vm_events = {
 
 /* ---- actions ---- */
 
+static void do_start_vm(struct job *j);
+
+static void on_vmwait(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	do_start_vm(w->data);
+}
+
 static void do_start_vm(struct job *j)
 {
 	struct errmsg err = { "" };
-	const char *image = j->wj->image[0] ? j->wj->image : NULL;
-	int r = wpool_vm_start_image(j->env->vmrt, image, &job_vm_events, j, &j->vm, &err);
 	char text[WIRE_REASON_MAX + 1];
+	int r;
 
-	if (r == -ENOENT && image && strcmp(image, "base") != 0) {
+	if (j->tpl_state == JOB_TPL_PENDING) {
+		j->vm_wanted = true;	/* resolve_done() starts it */
+		return;
+	}
+	j->vm_wanted = false;
+	if (j->tpl_state == JOB_TPL_FAILED) {
+		if (j->tpl_fail_transient)
+			job_post(j, JOB_IN_VM_FAILED, j->tpl_fail, true);
+		else
+			job_post(j, JOB_IN_IMAGE_MISSING, j->tpl_fail, false);
+		return;
+	}
+	if (j->sm.phase != JOB_BOOTING || j->vm)
+		return;	/* cancelled or stopped meanwhile */
+	r = wpool_vm_start_tpl(j->env->vmrt, j->tpl, &j->eff, &job_vm_events, j, &j->vm, &j->charge,
+			       &err);
+	if (r == -EAGAIN) {	/* no room in the budget now: the job waits, its lease renewed */
 		j->vm = NULL;
-		log_warn("job.image_missing", "job=%s image=%s", j->id, image);
+		if (!j->vmwait_logged)
+			log_info("job.budget_wait", "job=%s template=%s memory_mib=%u vcpus=%u", j->id,
+				 j->tpl->name, (unsigned)j->eff.memory_mib, (unsigned)j->eff.vcpus);
+		j->vmwait_logged = true;
+		ev_timer_set(&j->vmwait, JOB_VMWAIT_MS / 1000.0, 0.);
+		ev_timer_start(j->env->loop, &j->vmwait);
+		return;
+	}
+	if (r == -ENOENT && strcmp(j->eff.image, "base") != 0) {
+		j->vm = NULL;
+		log_warn("job.image_missing", "job=%s image=%s", j->id, j->eff.image);
 		if (err.msg[0])
 			snprintf(text, sizeof(text), "%s", err.msg);
 		else
-			snprintf(text, sizeof(text), "image '%s' not available on this worker", image);
+			snprintf(text, sizeof(text), "image '%s' not available on this worker",
+				 j->eff.image);
 		job_post(j, JOB_IN_IMAGE_MISSING, text, false);
 		return;
 	}
@@ -466,15 +502,120 @@ static void do_start_vm(struct job *j)
 	}
 }
 
+/* ---- templates ---- */
+
+static void resolve_template(struct job *j);
+
+static void on_tcache_loaded(struct tcache_wait *w)
+{
+	struct job *j = (struct job *)((char *)w - offsetof(struct job, twait));
+
+	resolve_template(j);
+}
+
+static void resolve_done(struct job *j)
+{
+	struct tmpl_eff *e = &j->eff;
+	int r;
+
+	tmpl_effective(j->tpl, j->wj, e);
+	j->wj->timeout_ms = e->timeout_ms;
+	j->sm.timeout_ms = e->timeout_ms;
+	r = tmpl_merge_env(j->tpl->env, j->tpl->envc, j->wj->env, j->wj->envc, &j->exec_env,
+			   &j->exec_envc);
+	if (r < 0) {
+		j->tpl_state = JOB_TPL_FAILED;
+		snprintf(j->tpl_fail, sizeof(j->tpl_fail), "env: template and job env: %s",
+			 r == -E2BIG ? "too many items" : errno_name(r));
+		j->tpl_fail_transient = r == -ENOMEM;
+	} else {
+		j->tpl_state = JOB_TPL_OK;
+		log_debug("job.template", "job=%s template=%s version=%u image=%s vcpus=%u "
+			  "memory_mib=%u timeout_ms=%u", j->id, j->tpl->name,
+			  (unsigned)j->tpl->version, e->image, (unsigned)e->vcpus,
+			  (unsigned)e->memory_mib, (unsigned)e->timeout_ms);
+	}
+	if (j->vm_wanted)
+		do_start_vm(j);
+}
+
+static void resolve_failed(struct job *j, bool transient, const char *text)
+{
+	j->tpl_state = JOB_TPL_FAILED;
+	j->tpl_fail_transient = transient;
+	snprintf(j->tpl_fail, sizeof(j->tpl_fail), "%s", text);
+	log_warn("job.template_failed", "job=%s template=%s transient=%d reason=\"%s\"", j->id,
+		 j->wj->template_name, (int)transient, j->tpl_fail);
+	if (j->vm_wanted)
+		do_start_vm(j);
+}
+
+/* job.template → its record (a copy), the built-in `default` (or --image sugar) when Redis has
+ * none, else a fresh load of the cache first; still none: `template 'x' not found`. */
+static void resolve_template(struct job *j)
+{
+	const char *name = j->wj->template_name[0] ? j->wj->template_name : TMPL_DEFAULT;
+	struct tcache *c = j->env->tcache;
+	struct errmsg err = { "" };
+	int r = -ENOENT;
+
+	if (c && !tcache_loaded(c)) {
+		if (j->tpl_waits++ < JOB_TPL_WAITS_MAX) {
+			tcache_wait(c, &j->twait);
+			return;
+		}
+	} else if (c) {
+		r = tcache_copy(c, name, &j->tpl, &err);
+	}
+	if (r == 0) {
+		resolve_done(j);
+		return;
+	}
+	if (r == -EINVAL) {
+		resolve_failed(j, false, err.msg);
+		return;
+	}
+	if (r != -ENOENT) {
+		resolve_failed(j, true, "template: out of memory");
+		return;
+	}
+	j->tpl = tmpl_builtin(name, wpool_is_sugar(name));
+	if (j->tpl) {
+		resolve_done(j);
+		return;
+	}
+	/* not in the cache: one fresh load (it may have been written a moment ago) */
+	if (c && (j->tpl_waits == 0 || !tcache_ok(c)) && j->tpl_waits < JOB_TPL_WAITS_MAX) {
+		j->tpl_waits++;
+		tcache_wait(c, &j->twait);
+		return;
+	}
+	if (c && !tcache_ok(c)) {
+		resolve_failed(j, true, "templates: cannot load them from Redis");
+		return;
+	}
+	snprintf(err.msg, sizeof(err.msg), "template '%s' not found", name);
+	resolve_failed(j, false, err.msg);
+}
+
+const struct wire_template *job_template(const struct job *j)
+{
+	return j->tpl_state == JOB_TPL_OK ? j->tpl : NULL;
+}
+
 static void do_exec(struct job *j)
 {
 	char cwd[WIRE_SUBDIR_MAX + sizeof(JOB_GUEST_HOME) + 2];
 	struct vm_exec_req req = {
 		.argv = j->wj->argv,
-		.env = j->wj->envc ? j->wj->env : NULL,
+		.env = j->exec_envc ? j->exec_env : NULL,	/* template env + job env (resolve_done) */
 		.cwd = job_stage_cwd(j, cwd, sizeof(cwd)),
 		.uid = VM_USER_UID,
 		.gid = VM_USER_GID,
+		/* the template's limits, enforced by the agent (memory: minus the agent's share) */
+		.mem_max = tmpl_mem_max_bytes(j->eff.memory_mib),
+		.disk_max = (uint64_t)j->eff.disk_mib << 20,
+		.pids_max = j->eff.pids_max,
 	};
 	struct errmsg err = { "" };
 	int r;
@@ -491,8 +632,10 @@ static void do_stop(struct job *j)
 	ev_timer_stop(j->env->loop, &j->timeout);
 	if (j->t.started_ms && !j->t.exited_ms)
 		j->t.exited_ms = time_now_ms();	/* killed: timeout or output limit */
+	ev_timer_stop(j->env->loop, &j->vmwait);
 	job_stage_stop(j);
 	j->vm = vm_destroy(j->vm);
+	wpool_uncharge(&j->charge);
 }
 
 /* Timeout or output limit of a job with outputs: the process dies, the VM stays for the get. */
@@ -526,6 +669,8 @@ static int encode_final(struct job *j)
 	res.truncated = j->sm.truncated;
 	j->t.written_ms = time_now_ms();
 	res.t = j->t;
+	if (!j->sm.invalid)
+		wpool_observe(&j->t);
 	job_stage_result(j, &res);
 	buf_reset(&j->result_enc);
 	r = wire_result_encode(&res, &j->result_enc, &err);
@@ -584,7 +729,10 @@ static void on_output_refused(void *ud)
 
 static void ensure_output(struct job *j)
 {
-	unsigned timeout_s = j->wj ? j->wj->timeout_ms / 1000u : 0;
+	/* before the template is resolved a job without a timeout may run for the longest one */
+	unsigned timeout_s = j->wj ? (j->wj->timeout_ms ? j->wj->timeout_ms : WIRE_TIMEOUT_MS_MAX) /
+					     1000u
+				   : 0;
 
 	if (j->out_ready || !j->id[0])
 		return;
@@ -654,8 +802,6 @@ static int decode(struct job *j, const struct claim_entry *e, struct errmsg *why
 	if (!e->job)
 		return errmsg_set(why, -EBADMSG, "entry has no 'job' field");
 	r = wire_job_decode(e->job, e->job_len, &j->wj, why);
-	if (r == 0 && j->wj->timeout_ms == 0)	/* 0 = the template's; until templates are wired */
-		j->wj->timeout_ms = WIRE_TIMEOUT_MS_DEFAULT;
 	if (r < 0) {
 		j->wj = NULL;
 		if (!why->msg[0])
@@ -686,6 +832,9 @@ int job_new(const struct job_env *env, const struct claim_entry *e, struct job *
 	j->post.data = j;
 	ev_timer_init(&j->heartbeat, on_heartbeat, 0., 0.);
 	j->heartbeat.data = j;
+	ev_timer_init(&j->vmwait, on_vmwait, 0., 0.);
+	j->vmwait.data = j;
+	j->twait.done = on_tcache_loaded;
 	job_stage_init(j);
 	snprintf(j->claim_reason, sizeof(j->claim_reason), "%s", e->reason ? e->reason : "");
 	if (e->job && e->job_len > 0) {	/* for the dead stream */
@@ -709,6 +858,8 @@ int job_new(const struct job_env *env, const struct claim_entry *e, struct job *
 	}
 	*ret = j;
 	send_lookup(j);
+	if (j->wj)
+		resolve_template(j);	/* alongside the lookup */
 	return 0;
 }
 
@@ -724,8 +875,13 @@ struct job *job_free(struct job *j)
 	ev_timer_stop(j->env->loop, &j->timeout);
 	ev_timer_stop(j->env->loop, &j->retry);
 	ev_timer_stop(j->env->loop, &j->post);
+	ev_timer_stop(j->env->loop, &j->vmwait);
+	tcache_wait_cancel(&j->twait);
 	job_stage_free(j);
 	j->vm = vm_destroy(j->vm);
+	wpool_uncharge(&j->charge);
+	wire_template_free(j->tpl);
+	tmpl_env_free(j->exec_env, j->exec_envc);
 	if (j->out_ready)
 		output_fini(&j->out);
 	buf_free(&j->result_enc);

@@ -19,6 +19,8 @@
 struct ev_loop;
 struct vm_runtime;
 struct job;
+struct tcache;
+struct wire_template;
 
 #define JOB_RETRY_MS 1000u		/* re-send a lookup or final script after an unknown outcome */
 #define JOB_OUT_EXPIRE_EXTRA_S 3600u	/* output stream TTL while running: ttl + timeout + this */
@@ -32,6 +34,7 @@ struct job_env {
 	struct vm_runtime *vmrt;
 	const char *accel;		/* "kvm" | "tcg", for the result */
 	uint32_t lease_ms;		/* renewed every lease_ms / 3 while the attempt runs */
+	struct tcache *tcache;		/* template records (template_cache.h) */
 	void (*done)(struct job *job, void *ud);	/* the job is finished: free it */
 	void *ud;
 };
@@ -48,6 +51,10 @@ void job_abandon(struct job *job);
 void job_cancel(struct job *job);
 /* Renews the lease now (after a reconnect, before any reaper runs on that connection). */
 void job_renew_now(struct job *job);
+/* The job's template (its own copy: the record, or the built-in `default`), never NULL once
+ * the job is past LOOKUP and started its VM; NULL before, and for invalid jobs or templates
+ * that were not found. Borrowed: valid while the job lives. */
+const struct wire_template *job_template(const struct job *job);
 /* Resends output held back while Redis was unreachable (call after the commands connection is
  * back). */
 void job_flush_output(struct job *job);

@@ -15,7 +15,10 @@
 #include "job.h"
 #include "job_sm.h"
 #include "output.h"
+#include "template_cache.h"
+#include "tmpl_resolve.h"
 #include "wire.h"
+#include "wpool.h"
 
 struct job_put;
 struct job_get;
@@ -29,6 +32,11 @@ struct job_ticket {
 };
 
 enum job_retry { RETRY_NONE, RETRY_LOOKUP, RETRY_FINAL, RETRY_HANDBACK };
+
+/* Where the job's template stands (job.c, resolve_template). */
+enum job_tpl { JOB_TPL_PENDING, JOB_TPL_OK, JOB_TPL_FAILED };
+#define JOB_TPL_WAITS_MAX 3	/* loads of the template cache that may fail before giving up */
+#define JOB_VMWAIT_MS 250u	/* re-try a VM start the budget had no room for */
 
 #define JOB_PREPARE_TIMEOUT_S 300u	/* putok not seen by then: infrastructure failure */
 #define JOB_GUEST_HOME "/home/corral"	/* a repo job's checkout is <home>/<subdir> */
@@ -64,6 +72,20 @@ struct job {
 	struct wire_artefact *arts;	/* collected, owned until the result is encoded */
 	size_t narts;
 	bool arts_truncated;
+	/* templates and budget (job.c, issue 4) */
+	struct wire_template *tpl;	/* owned copy; set once resolved */
+	struct tmpl_eff eff;		/* effective image, size, limits, timeout */
+	enum job_tpl tpl_state;
+	char tpl_fail[WIRE_REASON_MAX + 1];
+	bool tpl_fail_transient;
+	bool vm_wanted;			/* START_VM came before the template was resolved */
+	unsigned tpl_waits;
+	struct tcache_wait twait;
+	struct wpool_charge charge;	/* the budget held by j->vm */
+	ev_timer vmwait;
+	bool vmwait_logged;
+	char **exec_env;		/* template env + job env, for the exec */
+	size_t exec_envc;
 };
 
 /* job.c */

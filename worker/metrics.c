@@ -21,7 +21,7 @@
 #include "log.h"
 #include "util.h"
 
-#define METRICS_BODY_MAX (32 * 1024)
+#define METRICS_BODY_MAX (128 * 1024)	/* 16 templates' gauges + histograms fit */
 
 struct metrics {
 	struct ev_loop *loop;

@@ -60,7 +60,7 @@ void registry_scripts_load(struct rconn *rc)
 
 static int send(struct rconn *rc, int argc, const char **argv)
 {
-	size_t lens[24];
+	size_t lens[32];
 
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
@@ -72,7 +72,8 @@ int registry_publish(struct rconn *rc, const struct redis_keys *k, const struct 
 	char key[REDIS_KEYS_NAME_MAX], set[REDIS_KEYS_NAME_MAX], cap[16], run[16], lease[16];
 	char started[24], seen[24], ttl[16], old[24];
 	const char *hset[] = { "HSET", key, "id", r->id, "host", r->host, "version", r->version,
-			       "capacity", cap, "running", run, "pool", r->pool, "accel", r->accel,
+			       "capacity", cap, "running", run, "pool", r->pool, "templates", r->templates ? r->templates : "",
+			       "budget", r->budget ? r->budget : "", "accel", r->accel,
 			       "lease_s", lease,
 			       "started_ms", started, "seen_ms", seen };
 	const char *pexp[] = { "PEXPIRE", key, ttl };

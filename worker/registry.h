@@ -1,8 +1,8 @@
 /*
  * registry: the worker registry and consumer hygiene. Each worker keeps a hash
  * `<base>worker:<id>` (id, host, version, capacity, running, pool, accel, lease_s, started_ms,
- * seen_ms)
- * alive with a TTL of three publish periods and its id in the sorted set `<base>workers` (score:
+ * seen_ms,
+ * templates, budget) alive with a TTL of three publish periods and its id in the sorted set `<base>workers` (score:
  * last seen, ms), which `corral workers` reads. A script deletes consumers of the group that
  * have been idle for prune_ms with nothing pending (deleting one with pending entries would make
  * them unclaimable). Fire and forget: a missed publish only shortens the record's life.
@@ -22,6 +22,8 @@ struct registry_record {
 	unsigned capacity;
 	unsigned running;
 	const char *pool;		/* wpool_state(), "draining " before it once draining */
+	const char *templates;		/* wpool_templates(): "default@0,python@3" */
+	const char *budget;		/* wpool_budget_state(): "mem=512/18000 cpu=2/8" */
 	const char *accel;		/* "kvm" | "tcg" */
 	unsigned lease_s;
 	uint64_t started_ms;

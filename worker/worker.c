@@ -24,6 +24,7 @@
 #include "redis_conn.h"
 #include "result.h"
 #include "registry.h"
+#include "template_cache.h"
 #include "wpool.h"
 #include "lease.h"
 #include "output.h"
@@ -41,6 +42,7 @@
 #define WORKER_SUB_REPLY_TIMEOUT_MS 15000u
 #define WORKER_STOP_GRACE_S 3.0		/* hand-backs get this long to be answered at exit */
 #define WORKER_PRUNE_EVERY 12u		/* registry periods between consumer prunes */
+#define WORKER_KICK_S 1.0		/* claim again when the budget may have room (pool shrink) */
 
 struct worker {
 	struct ev_loop *loop;
@@ -48,6 +50,7 @@ struct worker {
 	struct redis_keys k;
 	struct rconn *blocking, *cmd, *sub;
 	struct claim *claim;
+	struct tcache *tcache;
 	struct job_env env;
 	struct job *jobs[CONFIG_CONCURRENCY_MAX];
 	unsigned njobs;
@@ -59,7 +62,7 @@ struct worker {
 	uint64_t started_ms;
 	char host[64];
 	char cancel_channel[REDIS_KEYS_NAME_MAX];
-	ev_timer drain, reaper, registry, hard_stop;
+	ev_timer drain, reaper, registry, hard_stop, kick;
 };
 
 static void maybe_stop(struct worker *w)
@@ -96,12 +99,31 @@ static unsigned free_slots(void *ud)
 	return w->draining || w->njobs >= w->cfg->concurrency ? 0 : w->cfg->concurrency - w->njobs;
 }
 
+/* Slots for new entries: free slots, but no more than the VMs the budget lets start now, so
+ * other workers get the rest. */
+static unsigned budget_slots(struct worker *w)
+{
+	unsigned n = free_slots(w);
+
+	return n ? wpool_startable(n) : 0;
+}
+
 /* The blocking read waits until our own pending entries are re-read: they come first. */
 static unsigned claim_slots(void *ud)
 {
 	struct worker *w = ud;
 
-	return w->own_done ? free_slots(ud) : 0;
+	return w->own_done ? budget_slots(w) : 0;
+}
+
+static void on_kick(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	(void)loop;
+	(void)revents;
+	if (!w->draining && w->claim)
+		claim_kick(w->claim);
 }
 
 static int on_entry(const struct claim_entry *e, void *ud)
@@ -188,7 +210,7 @@ static void reap_now(struct worker *w)
 {
 	char skip[LEASE_SKIP_MAX * (CLAIM_ENTRY_ID_MAX + 1) + 1];
 	size_t off = 0;
-	unsigned slots = free_slots(w);
+	unsigned slots = budget_slots(w);
 
 	if (w->draining || w->reap_in_flight || !rconn_is_up(w->cmd) || slots == 0)
 		return;
@@ -209,12 +231,55 @@ static void on_reaper(struct ev_loop *loop, ev_timer *t, int revents)
 	reap_now(t->data);
 }
 
+/* ---- queue lag → pool growth ---- */
+
+/* XINFO GROUPS reply: one map per group; ours has `lag` (Redis 7: entries never delivered to
+ * the group; nil when Redis cannot tell). */
+static void on_groups(struct rconn *rc, struct redisReply *reply, void *priv)
+{
+	(void)rc;
+	(void)priv;
+	if (!reply || reply->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t g = 0; g < reply->elements; g++) {
+		const redisReply *m = reply->element[g];
+		long long lag = -1;
+		bool ours = false;
+
+		if (m->type != REDIS_REPLY_ARRAY || m->elements % 2)
+			continue;
+		for (size_t i = 0; i + 1 < m->elements; i += 2) {
+			const redisReply *k = m->element[i], *v = m->element[i + 1];
+
+			if (k->type != REDIS_REPLY_STRING)
+				continue;
+			if (strcmp(k->str, "name") == 0 && v->type == REDIS_REPLY_STRING)
+				ours = strcmp(v->str, REDIS_KEYS_GROUP) == 0;
+			else if (strcmp(k->str, "lag") == 0 && v->type == REDIS_REPLY_INTEGER)
+				lag = v->integer;
+		}
+		if (ours && lag > 0) {
+			log_debug("worker.lag", "lag=%lld", lag);
+			wpool_on_lag((unsigned long long)lag);
+		}
+	}
+}
+
+static void lag_poll(struct worker *w)
+{
+	const char *argv[] = { "XINFO", "GROUPS", w->k.jobs };
+	size_t lens[] = { 5, 6, strlen(w->k.jobs) };
+
+	(void)rconn_argv(w->cmd, on_groups, w, 3, argv, lens);
+}
+
 /* ---- registry ---- */
 
 static void on_registry(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct worker *w = t->data;
 	char pool[WPOOL_STATE_MAX + sizeof("draining ")];
+	char templates[WPOOL_TEMPLATES_MAX], budget[96];
 	struct registry_record rec = {
 		.id = w->cfg->id,
 		.host = w->host,
@@ -222,6 +287,8 @@ static void on_registry(struct ev_loop *loop, ev_timer *t, int revents)
 		.capacity = w->cfg->concurrency,
 		.running = w->njobs,
 		.pool = pool,
+		.templates = templates,
+		.budget = budget,
 		.accel = w->env.accel,
 		.lease_s = w->cfg->lease_s,
 		.started_ms = w->started_ms,
@@ -235,7 +302,11 @@ static void on_registry(struct ev_loop *loop, ev_timer *t, int revents)
 		return;
 	strcpy(pool, w->draining ? "draining " : "");
 	wpool_state(pool + strlen(pool), WPOOL_STATE_MAX);
+	wpool_templates(templates, sizeof(templates));
+	wpool_budget_state(budget, sizeof(budget));
 	(void)registry_publish(w->cmd, &w->k, &rec);
+	if (!w->draining)
+		lag_poll(w);
 	if (w->registry_ticks++ % WORKER_PRUNE_EVERY == 0)
 		(void)registry_prune(w->cmd, &w->k, w->cfg->id, (uint64_t)w->cfg->prune_s * 1000u);
 }
@@ -294,6 +365,7 @@ static void cmd_up(struct rconn *rc, void *ud)
 {
 	struct worker *w = ud;
 
+	tcache_on_up(w->tcache);	/* first: jobs may be waiting for templates */
 	result_scripts_load(rc);
 	deadletter_scripts_load(rc);
 	lease_scripts_load(rc);
@@ -359,6 +431,7 @@ void worker_shutdown(struct worker *w)
 	log_info("worker.draining", "jobs=%u drain_s=%u", w->njobs, w->cfg->drain_s);
 	ev_timer_stop(w->loop, &w->reaper);
 	claim_stop(w->claim);
+	ev_timer_stop(w->loop, &w->kick);
 	/* a blocked XREADGROUP would hold the loop for up to CLAIM_BLOCK_MS: drop the connection;
 	 * whatever it delivered stays in our pending list */
 	w->blocking = rconn_free(w->blocking);
@@ -366,6 +439,21 @@ void worker_shutdown(struct worker *w)
 	ev_timer_start(w->loop, &w->drain);
 	maybe_stop(w);
 }
+
+static void on_tpl_changed(const char *name, const struct wire_template *t, void *ud)
+{
+	(void)ud;
+	wpool_template_changed(name, t);
+}
+
+static void on_tpl_loaded(void *ud)
+{
+	(void)ud;
+	wpool_templates_loaded();
+}
+
+static const struct tcache_hooks tcache_hooks = { .changed = on_tpl_changed,
+						  .loaded = on_tpl_loaded };
 
 int worker_new(struct ev_loop *loop, const struct config *cfg, struct vm_runtime *rt,
 	       struct worker **ret, struct errmsg *reterr)
@@ -396,6 +484,8 @@ int worker_new(struct ev_loop *loop, const struct config *cfg, struct vm_runtime
 	reg_s = cfg->lease_s / 3.0 < 1.0 ? 1.0 : cfg->lease_s / 3.0 > 5.0 ? 5.0 : cfg->lease_s / 3.0;
 	ev_timer_init(&w->registry, on_registry, reg_s, reg_s);
 	w->registry.data = w;
+	ev_timer_init(&w->kick, on_kick, WORKER_KICK_S, WORKER_KICK_S);
+	w->kick.data = w;
 	w->started_ms = time_now_ms();
 	if (gethostname(w->host, sizeof(w->host)) < 0)
 		snprintf(w->host, sizeof(w->host), "?");
@@ -426,7 +516,12 @@ int worker_new(struct ev_loop *loop, const struct config *cfg, struct vm_runtime
 	r = claim_new(loop, w->blocking, &w->k, cfg->id, &claim_hooks, w, &w->claim);
 	if (r < 0)
 		goto fail;
+	r = tcache_new(loop, w->cmd, cfg->prefix, &tcache_hooks, w, &w->tcache);
+	if (r < 0)
+		goto fail;
+	w->env.tcache = w->tcache;
 	ev_timer_start(loop, &w->reaper);
+	ev_timer_start(loop, &w->kick);
 	ev_timer_start(loop, &w->registry);
 	log_info("worker.started", "id=%s redis=%s queue=%s concurrency=%u accel=%s lease_s=%u",
 		 cfg->id, cfg->redis_text, w->k.jobs, cfg->concurrency, w->env.accel, cfg->lease_s);
@@ -447,6 +542,7 @@ struct worker *worker_free(struct worker *w)
 	ev_timer_stop(w->loop, &w->reaper);
 	ev_timer_stop(w->loop, &w->registry);
 	ev_timer_stop(w->loop, &w->hard_stop);
+	ev_timer_stop(w->loop, &w->kick);
 	/* connections first: their pending callbacks run now, while the jobs still exist */
 	w->blocking = rconn_free(w->blocking);
 	w->cmd = rconn_free(w->cmd);
@@ -454,6 +550,7 @@ struct worker *worker_free(struct worker *w)
 	while (w->njobs > 0)
 		job_free(w->jobs[--w->njobs]);
 	w->claim = claim_free(w->claim);
+	w->tcache = tcache_free(w->tcache);
 	free(w);
 	return NULL;
 }

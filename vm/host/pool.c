@@ -49,6 +49,8 @@ struct vm_pool {
 	unsigned min, max, target, inflight_max, idle_ms;
 	unsigned fallbacks_in_row;
 	bool no_template;
+	bool (*admit)(const struct vm_pool *p, void *ud);
+	void *admit_ud;
 	uint64_t last_miss_ms;
 	struct pent ents[VM_POOL_MAX];
 	struct vm_pool_stats st;
@@ -216,6 +218,8 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	count(p, &ready, &busy);
 	while (ready + busy < p->target && busy < p->inflight_max) {
+		if (p->admit && !p->admit(p, p->admit_ud))
+			break;	/* over the caller's budget: the next tick asks again */
 		if (start_one(p) < 0)
 			break;
 		busy++;
@@ -275,6 +279,11 @@ static void tpl_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	p->tpl = vm_template_free(p->tpl);
 	p->tpl_ok = false;
+	if (p->admit && !p->admit(p, p->admit_ud)) {	/* no room for the build VM yet */
+		ev_timer_set(&p->tpl_retry, VM_POOL_TICK_MS / 1000.0, 0.);
+		ev_timer_start(p->loop, &p->tpl_retry);
+		return;
+	}
 	r = vm_template_new(p->rt, &p->tcfg, tpl_done, p, &p->tpl, &em);
 	if (r < 0) {
 		log_warn("pool.template_failed", "pool=%s err=%s msg=\"%s\"", p->name,
@@ -335,6 +344,8 @@ int vm_pool_new(struct vm_runtime *rt, const struct vm_pool_cfg *cfg, struct vm_
 	p->tpl_retry.data = p;
 	ev_timer_start(p->loop, &p->tick);
 	p->no_template = cfg->no_template;
+	p->admit = cfg->admit;
+	p->admit_ud = cfg->admit_ud;
 	if (cfg->no_template) {
 		kick(p);
 	} else {
@@ -418,6 +429,46 @@ void vm_pool_get_stats(const struct vm_pool *p, struct vm_pool_stats *out)
 	out->min = p->min;
 	out->max = p->max;
 	out->template_ready = p->tpl_ok;
+	out->template_building = p->tpl && !p->tpl_ok;
+}
+
+unsigned vm_pool_grow(struct vm_pool *p, unsigned n)
+{
+	unsigned room = p->max > p->target ? p->max - p->target : 0;
+
+	if (n > room)
+		n = room;
+	if (n == 0)
+		return 0;
+	p->target += n;
+	p->st.grows += n;
+	p->last_miss_ms = time_mono_ms();	/* no shrink right after */
+	log_info("pool.grow", "pool=%s target=%u by=%u why=lag", p->name, p->target, n);
+	kick(p);
+	return n;
+}
+
+int vm_pool_evict(struct vm_pool *p)
+{
+	struct pent *victim = NULL;
+
+	for (unsigned i = 0; i < VM_POOL_MAX; i++) {
+		struct pent *e = &p->ents[i];
+
+		if (e->state == PENT_READY && (!victim || victim->state != PENT_READY ||
+					       e->t_ready_ms < victim->t_ready_ms))
+			victim = e;
+		else if (e->state != PENT_FREE && e->state != PENT_READY && !victim)
+			victim = e;
+	}
+	if (!victim)
+		return 0;
+	if (p->target > p->min)
+		p->target--;
+	p->st.shrinks++;
+	log_info("pool.evict", "pool=%s vm=%u target=%u", p->name, vm_id(victim->vm), p->target);
+	pent_drop(victim);
+	return 1;
 }
 
 const char *vm_pool_name(const struct vm_pool *p)

@@ -266,6 +266,20 @@ int vm_start_image(struct vm_runtime *rt, const char *image, const struct vm_eve
 	return vm_start_spec(rt, &spec, ev, ud, ret, reterr);
 }
 
+int vm_start_with(struct vm_runtime *rt, const struct vm_start_cfg *cfg,
+		  const struct vm_events *ev, void *ud, struct vm **ret, struct errmsg *reterr)
+{
+	struct vm_spec spec = { .mem_mib = cfg->mem_mib, .vcpus = cfg->vcpus };
+	int r;
+
+	if (cfg->image && cfg->image[0] && strcmp(cfg->image, VM_IMAGE_BASE) != 0) {
+		r = vm_image_rootfs(rt, cfg->image, spec.rootfs, sizeof(spec.rootfs), reterr);
+		if (r < 0)
+			return r;
+	}
+	return vm_start_spec(rt, &spec, ev, ud, ret, reterr);
+}
+
 const char *vm_runtime_accel(const struct vm_runtime *rt)
 {
 	return rt->accel;

@@ -94,6 +94,14 @@ int vm_start(struct vm_runtime *rt, const struct vm_events *ev, void *ud, struct
  * [a-z0-9_-]{1,32} (-EINVAL otherwise); a missing file is -ENOENT with a message naming it. */
 int vm_start_image(struct vm_runtime *rt, const char *image, const struct vm_events *ev, void *ud,
 		   struct vm **ret, struct errmsg *reterr);
+/* A cold boot with its own size (a job whose template is not served warm, issue 4). */
+struct vm_start_cfg {
+	const char *image;		/* NULL or "" = "base"; [a-z0-9_-]{1,32} */
+	unsigned mem_mib, vcpus;	/* 0 = the runtime's */
+};
+/* Like vm_start_image(), with cfg's memory and vCPUs. Same returns and errors. */
+int vm_start_with(struct vm_runtime *rt, const struct vm_start_cfg *cfg,
+		  const struct vm_events *ev, void *ud, struct vm **ret, struct errmsg *reterr);
 /* Runs a process in a ready VM. *ret_exec_id identifies it in later callbacks. */
 int vm_exec(struct vm *vm, const struct vm_exec_req *req, uint32_t *ret_exec_id,
 	    struct errmsg *reterr);
@@ -185,11 +193,18 @@ struct vm_pool_cfg {
 	unsigned idle_ms;		/* a ready VM idle this long shrinks the target; 0: 30000 */
 	unsigned inflight;		/* VMs being made at once; 0: 2 */
 	bool no_template;		/* cold boots only (baselines, tests) */
+	/* Optional admission (a host-wide memory/vCPU budget, corrald's budget.c): asked before
+	 * the pool starts a VM (a clone, a cold boot or the template's build VM) of the template's
+	 * mem_mib/vcpus; false = not now, the pool asks again on its next tick (500 ms).
+	 * NULL = always. */
+	bool (*admit)(const struct vm_pool *p, void *ud);
+	void *admit_ud;
 };
 
 struct vm_pool_stats {
 	unsigned ready, starting, target, min, max;
 	bool template_ready;
+	bool template_building;		/* the template's build VM is running */
 	uint64_t acquired, misses, grows, shrinks;
 	uint64_t clones, clone_fallbacks, boots, failures, template_failures;
 	uint64_t clone_ms_last, clone_ms_sum, boot_ms_last, boot_ms_sum, ready_ms_last;
@@ -206,6 +221,12 @@ struct vm_pool *vm_pool_free(struct vm_pool *p);
  * then grows its target (up to max) and the caller may boot or wait. */
 int vm_pool_acquire(struct vm_pool *p, const struct vm_events *ev, void *ud, struct vm **ret);
 void vm_pool_get_stats(const struct vm_pool *p, struct vm_pool_stats *out);
+/* Raises the target by n (at most max), as n misses would (queue lag seen by the caller).
+ * Returns by how much it rose. */
+unsigned vm_pool_grow(struct vm_pool *p, unsigned n);
+/* Gives back room: destroys one ready VM (else one still starting) and lowers the target by one
+ * (not below min). 1 when a VM was destroyed, 0 when the pool had none. */
+int vm_pool_evict(struct vm_pool *p);
 const char *vm_pool_name(const struct vm_pool *p);
 size_t vm_pool_ready_pids(const struct vm_pool *p, int *out, size_t n);
 
