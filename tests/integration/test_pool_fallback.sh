@@ -11,7 +11,7 @@ ready1() { [ "$(metric corral_pool_ready)" -ge 1 ]; }
 harness_start --pool-min 1 --pool-max 1 --metrics-port "$PORT"
 wait_for 180 ready1
 harness_stop_corrald
-state=$(ls "$RUN_DIR"/snap/base-*/state)
+state=$(ls "$RUN_DIR"/snap/default-*/state)
 [ -f "$state" ] || fail "no snapshot state file"
 size=$(stat -c %s "$state")
 head -c "$size" /dev/urandom >"$state"	# same size, garbage

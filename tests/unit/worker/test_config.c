@@ -219,6 +219,59 @@ static void test_image_flags(void **state)
 	assert_non_null(strstr(err.msg, "more than 16"));
 }
 
+/* --template (repeatable), --image as template sugar, --mem-budget / --cpu-budget. */
+static void test_template_flags(void **state)
+{
+	static struct config cfg;
+	struct errmsg err = { "" };
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, &err, "--id", "w"), 0);
+	assert_int_equal(cfg.nserve_templates, 1);
+	assert_string_equal(cfg.serve_templates[0], "default");
+	assert_int_equal(cfg.mem_budget_mib, 0);
+	assert_int_equal(cfg.cpu_budget, 0);
+	config_free(&cfg);
+
+	assert_int_equal(PARSE(&cfg, &err, "--template", "Py.3_x-1", "--template", "big",
+			       "--mem-budget", "512", "--cpu-budget", "3"), 0);
+	assert_int_equal(cfg.nserve_templates, 2);
+	assert_string_equal(cfg.serve_templates[0], "Py.3_x-1");
+	assert_string_equal(cfg.serve_templates[1], "big");
+	assert_int_equal(cfg.mem_budget_mib, 512);
+	assert_int_equal(cfg.cpu_budget, 3);
+	config_free(&cfg);
+
+	/* --image X alone serves template X (not default); with --template both, once each */
+	assert_int_equal(PARSE(&cfg, &err, "--image", "python-data"), 0);
+	assert_int_equal(cfg.nserve_templates, 1);
+	assert_string_equal(cfg.serve_templates[0], "python-data");
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--template", "big", "--image", "build", "--template",
+			       "build"), 0);
+	assert_int_equal(cfg.nserve_templates, 2);
+	assert_string_equal(cfg.serve_templates[0], "big");
+	assert_string_equal(cfg.serve_templates[1], "build");
+	config_free(&cfg);
+
+	assert_int_equal(PARSE(&cfg, &err, "--template", "a b"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--template"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--template", "x", "--template", "x"), -EINVAL);
+	assert_non_null(strstr(err.msg, "given twice"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--template",
+			       "a1234567890123456789012345678901234567890123456789012345678901234"),
+			 -EINVAL);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--mem-budget", "10"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--mem-budget"));
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--cpu-budget", "0"), -EINVAL);
+	assert_non_null(strstr(err.msg, "--cpu-budget"));
+	config_free(&cfg);
+}
+
 static void test_keys(void **state)
 {
 	struct redis_keys k;
@@ -253,6 +306,7 @@ int main(void)
 		cmocka_unit_test_setup(test_errors, setup),
 		cmocka_unit_test_setup(test_pool_flags, setup),
 		cmocka_unit_test_setup(test_image_flags, setup),
+		cmocka_unit_test_setup(test_template_flags, setup),
 		cmocka_unit_test(test_keys),
 	};
 
