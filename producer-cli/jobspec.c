@@ -139,8 +139,11 @@ static int parse_flag(struct cli *cli, int opt, const char *arg, struct wire_job
 		job->cwd = strdup(arg);
 		return job->cwd ? 0 : -ENOMEM;
 	case OPT_TEMPLATE:
-		if (strlen(arg) > WIRE_TEMPLATE_MAX) {
-			cli_err(cli, "--template: longer than %d bytes", WIRE_TEMPLATE_MAX);
+		n = strlen(arg);
+		if (n < 1 || n > WIRE_TEMPLATE_MAX || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+						      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+			cli_err(cli, "--template: '%.70s' is not a template name (1 to %d "
+				"characters of [A-Za-z0-9._-])", arg, WIRE_TEMPLATE_MAX);
 			return -EINVAL;
 		}
 		snprintf(job->template_name, sizeof(job->template_name), "%s", arg);

@@ -15,10 +15,11 @@
 #define JOBSPEC_ENTRY_ID_MAX 48
 
 #define JOBSPEC_USAGE                                                                             \
-	"  --timeout S      wall-clock limit of the process, seconds (default 60, decimals ok)\n"     \
+	"  --timeout S      wall-clock limit of the process, seconds (default: the template's,\n"   \
+	"                   60 for the built-in default; decimals ok)\n"                              \
 	"  --env K=V        environment variable for the process (repeatable)\n"                      \
 	"  --cwd DIR        working directory in the guest (default: the user's home)\n"             \
-	"  --template T     VM template (default \"default\")\n"                                     \
+	"  --template T     VM template (default \"default\"; see corral template list)\n"        \
 	"  --output-max N   bytes of stdout+stderr kept; more fails the job (default 1M; k/M/G ok)\n" \
 	"  --attempts N     runs at most N times if workers die (default 3)\n"                        \
 	"  --id ID          job id ([A-Za-z0-9._-], default: random)\n"                            \

@@ -25,6 +25,7 @@ static const struct {
 	{ "cancel", cmd_cancel, "cancel a queued or running job" },
 	{ "workers", cmd_workers, "list live workers" },
 	{ "queue", cmd_queue, "show queue depth, pending, lag, dead letters" },
+	{ "template", cmd_template, "create, list, show, delete VM templates" },
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,7 @@ int cmd_result(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_workers(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
+int cmd_template(int argc, char **argv);
 
 /* GETs and decodes the result of job id. 1 found, 0 not (yet), negative errno (printed). */
 int result_fetch(const struct cli *cli, struct redisContext *ctx, const char *id,
