@@ -34,6 +34,8 @@ enum { OPT_JAIL = 400, OPT_POOL_MIN, OPT_POOL_MAX, OPT_POOL_WARMUP, OPT_POOL_IDL
 
 enum { OPT_TEMPLATE = 600, OPT_MEM_BUDGET, OPT_CPU_BUDGET };
 
+enum { OPT_EGRESS_ALLOW_ADDR = 700, OPT_EGRESS_RESOLVE, OPT_EGRESS_MAX_BYTES, OPT_EGRESS_IDLE };
+
 enum { OPT_CONFIG = 500, OPT_REPO_ALLOW, OPT_REPO_CRED, OPT_REPO_CACHE, OPT_REPO_CACHE_MAX,
        OPT_REPO_MAX_BYTES, OPT_REPO_TIMEOUT };
 
@@ -69,6 +71,10 @@ static const struct option options[] = {
 	{ "repo-cache-max", required_argument, NULL, OPT_REPO_CACHE_MAX },
 	{ "repo-max-bytes", required_argument, NULL, OPT_REPO_MAX_BYTES },
 	{ "repo-timeout", required_argument, NULL, OPT_REPO_TIMEOUT },
+	{ "egress-allow-addr", required_argument, NULL, OPT_EGRESS_ALLOW_ADDR },
+	{ "egress-resolve", required_argument, NULL, OPT_EGRESS_RESOLVE },
+	{ "egress-max-bytes", required_argument, NULL, OPT_EGRESS_MAX_BYTES },
+	{ "egress-idle-timeout", required_argument, NULL, OPT_EGRESS_IDLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -124,6 +130,13 @@ void config_usage(FILE *f)
 		"  --repo-cache-max B    mirror bytes before LRU eviction (default 2G; K/M/G ok)\n"
 		"  --repo-max-bytes B    largest checkout (default 64M)\n"
 		"  --repo-timeout S      fetch time limit, 1..%u (default %u)\n"
+		"  --egress-max-bytes B  network bytes per job through the egress proxy, both\n"
+		"                        ways (default 1G; K/M/G ok)\n"
+		"  --egress-idle-timeout S  close an egress stream idle this long (default 300)\n"
+		"  --egress-allow-addr CIDR  let the egress proxy connect to these non-public\n"
+		"                        addresses (repeatable; tests only)\n"
+		"  --egress-resolve NAME=IP  fixed DNS answer for the egress proxy (repeatable;\n"
+		"                        tests)\n"
 		"  --help, --version\n",
 		CORRAL_DEFAULT_REDIS, CORRAL_DEFAULT_IMAGES, CORRAL_DEFAULT_RUN_DIR,
 		CONFIG_CONCURRENCY_MAX, REDIS_KEYS_DEFAULT_PREFIX, REDIS_KEYS_DEFAULT_QUEUE,
@@ -553,6 +566,20 @@ static int parse_one(int opt, const char *arg, struct config *cfg, struct errmsg
 	case OPT_REPO_TIMEOUT:
 		return parse_uint("repo-timeout", arg, 1, CONFIG_REPO_TIMEOUT_MAX_S,
 				  &cfg->repo_timeout_s, reterr);
+	case OPT_EGRESS_ALLOW_ADDR:
+		return egress_cfg_add(&cfg->egress, "egress-allow-addr", arg, reterr);
+	case OPT_EGRESS_RESOLVE:
+		return egress_cfg_add(&cfg->egress, "egress-resolve", arg, reterr);
+	case OPT_EGRESS_IDLE:
+		return parse_uint("egress-idle-timeout", arg, 1, EGRESS_IDLE_MAX_S,
+				  &cfg->egress.idle_s, reterr);
+	case OPT_EGRESS_MAX_BYTES: {
+		unsigned long long b = 0;
+		int r = parse_bytes("egress-max-bytes", arg, 1, EGRESS_MAX_BYTES_LIMIT, &b, reterr);
+
+		cfg->egress.max_bytes = b;
+		return r;
+	}
 	default:
 		return -EINVAL;
 	}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "egress_cfg.h"
 #include "errmsg.h"
 #include "log.h"
 #include "redis_addr.h"
@@ -96,6 +97,7 @@ struct config {
 	unsigned long long repo_cache_max;	/* bytes */
 	unsigned long long repo_max_bytes;	/* checkout bytes */
 	unsigned repo_timeout_s;
+	struct egress_cfg egress;	/* --egress-* (egress_cfg.h; zeros = defaults) */
 	/* internal to config.c */
 	bool redis_set;
 	bool allow_from_flags;

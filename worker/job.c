@@ -18,6 +18,7 @@
 #include <ev.h>
 
 #include "deadletter.h"
+#include "egress.h"
 #include "job_get.h"
 #include "job_sm.h"
 #include "lease.h"
@@ -428,7 +429,12 @@ static void vm_on_failed(struct vm *vm, int err, const char *why, void *ud)
 
 static void vm_on_frame(struct vm *vm, const struct wire_frame *f, void *ud)
 {
-	(void)vm;
+	struct job *j = ud;
+
+	if (egress_is_frame(f)) {	/* the guest proxy's streams (issue 6) */
+		egress_frame(&j->egress, j->env->loop, vm, job_template(j), j->id, f);
+		return;
+	}
 	job_stage_frame(ud, f);
 }
 
@@ -603,8 +609,19 @@ const struct wire_template *job_template(const struct job *j)
 	return j->tpl_state == JOB_TPL_OK ? j->tpl : NULL;
 }
 
+static size_t envc_of(char *const *env)
+{
+	size_t n = 0;
+
+	while (env[n])
+		n++;
+	return n;
+}
+
 static void do_exec(struct job *j)
 {
+	char **penv = NULL;
+	size_t penvc = 0;
 	char cwd[WIRE_SUBDIR_MAX + sizeof(JOB_GUEST_HOME) + 2];
 	struct vm_exec_req req = {
 		.argv = j->wj->argv,
@@ -622,7 +639,14 @@ static void do_exec(struct job *j)
 
 	ev_timer_set(&j->timeout, j->wj->timeout_ms / 1000.0, 0.);
 	ev_timer_start(j->env->loop, &j->timeout);
+	/* network = allow: the guest proxy's address in HTTP(S)_PROXY (issue 6) */
+	if (egress_exec_env(job_template(j), req.env, req.env ? envc_of(req.env) : 0, &penv,
+			    &penvc) < 0)
+		log_warn("job.egress_env", "job=%s err=cannot add the proxy variables", j->id);
+	if (penv)
+		req.env = penv;
 	r = vm_exec(j->vm, &req, &j->exec_id, &err);
+	egress_env_free(penv);
 	if (r < 0)
 		job_post(j, JOB_IN_EXEC_FAILED, err.msg[0] ? err.msg : errno_name(r), false);
 }
@@ -634,6 +658,7 @@ static void do_stop(struct job *j)
 		j->t.exited_ms = time_now_ms();	/* killed: timeout or output limit */
 	ev_timer_stop(j->env->loop, &j->vmwait);
 	job_stage_stop(j);
+	j->egress = egress_free(j->egress);
 	j->vm = vm_destroy(j->vm);
 	wpool_uncharge(&j->charge);
 }
@@ -878,6 +903,7 @@ struct job *job_free(struct job *j)
 	ev_timer_stop(j->env->loop, &j->vmwait);
 	tcache_wait_cancel(&j->twait);
 	job_stage_free(j);
+	j->egress = egress_free(j->egress);
 	j->vm = vm_destroy(j->vm);
 	wpool_uncharge(&j->charge);
 	wire_template_free(j->tpl);

@@ -20,6 +20,7 @@
 #include "wire.h"
 #include "wpool.h"
 
+struct egress;
 struct job_put;
 struct job_get;
 struct repo_op;
@@ -69,6 +70,7 @@ struct job {
 	uint64_t fetch_start_ms, put_start_ms, get_start_ms;	/* monotonic */
 	struct job_put *put;
 	struct job_get *get;
+	struct egress *egress;		/* egress.c: the guest proxy's streams, NULL until used */
 	struct wire_artefact *arts;	/* collected, owned until the result is encoded */
 	size_t narts;
 	bool arts_truncated;

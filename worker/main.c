@@ -16,6 +16,7 @@
 #include <ev.h>
 
 #include "config.h"
+#include "egress.h"
 #include "log.h"
 #include "repo.h"
 #include "vm.h"
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(cfg.log_level);
+	egress_configure(&cfg.egress);
 	signal(SIGPIPE, SIG_IGN);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {
