@@ -74,8 +74,11 @@ wait_for 20 python3 -c "import socket; socket.create_connection(('127.0.0.1', $H
 
 EGRESS_NAMES=(--egress-resolve web.corral.test=127.0.0.1 --egress-resolve tls.corral.test=127.0.0.1
 	--egress-resolve other.corral.test=127.0.0.1 --egress-resolve evil.corral.test=127.0.0.1)
-harness_start "${EGRESS_NAMES[@]}" --egress-allow-addr 127.0.0.1/32 --egress-max-bytes 4M
-corral template create web --allow "web.corral.test:$H" --allow "tls.corral.test:$S" >/dev/null
+harness_start "${EGRESS_NAMES[@]}" --egress-allow-addr 127.0.0.1/32 --egress-allow-addr ::1/128 \
+	--egress-max-bytes 4M
+# localhost is not in --egress-resolve: it goes through the resolver threads (/etc/hosts)
+corral template create web --allow "web.corral.test:$H" --allow "tls.corral.test:$S" \
+	--allow "localhost:$H" >/dev/null
 
 # ---- template web: allowed, refused, SNI and Host tricks, byte cap ----
 GUEST_WEB='
@@ -131,6 +134,11 @@ def keepalive(uri_host, host, path):
     first = response(s)
     s.sendall(f"GET http://{uri_host}:{H}{path} HTTP/1.1\r\nHost: {host}:{H}\r\n\r\n".encode())
     return first + " | " + response(s)
+def raw_get(host):   # NO_PROXY holds localhost: speak to the proxy directly
+    s = socket.create_connection(("127.0.0.1", 3128), timeout=60)
+    s.sendall(f"GET http://{host}:{H}/dns HTTP/1.1\r\nHost: {host}:{H}\r\n\r\n".encode())
+    return response(s)
+show("dns", lambda: raw_get("localhost"))
 show("keepalive-same", lambda: keepalive("web.corral.test", "web.corral.test", "/again"))
 show("keepalive-other", lambda: keepalive("evil.corral.test", "evil.corral.test", "/stolen"))
 show("keepalive-host", lambda: keepalive("web.corral.test", "evil.corral.test", "/stolen"))
@@ -149,6 +157,7 @@ line() { echo "$out" | grep "^$1 " || true; }
 assert_eq "proxy env" "env http://127.0.0.1:3128 localhost,127.0.0.1" "$(line env)"
 assert_eq "plain HTTP through the proxy" "http hello from web" "$(line http)"
 assert_eq "HTTPS through CONNECT" "https tls-ok" "$(line https)"
+assert_eq "a name through the resolver" "dns HTTP/1.1 200 OK hello from web" "$(line dns)"
 assert_contains "name not allowed (HTTP)" "$(line other)" \
 	"other HTTP 403 domain 'other.corral.test' port $H not allowed by template 'web'"
 assert_contains "name not allowed (CONNECT)" "$(line other-tls)" "403"
@@ -218,15 +227,21 @@ grep -c "^/hello.txt" "$T/web.log" | grep -qx 1 || fail "the no-network job reac
 # ---- the same allowed name without --egress-allow-addr: loopback is refused ----
 harness_stop_corrald
 start_corrald "${EGRESS_NAMES[@]}"
-out=$(corral run --template web --timeout 60 -- python3 -c '
+out=$(corral run --template web --timeout 60 -- env -u NO_PROXY -u no_proxy python3 -c '
 import sys, urllib.request, urllib.error
-try:
-    urllib.request.urlopen(f"http://web.corral.test:{sys.argv[1]}/hello.txt", timeout=60); print("OPEN")
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode().strip())
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": "http://127.0.0.1:3128"}))
+for host in ("web.corral.test", "localhost"):
+    try:
+        opener.open(f"http://{host}:{sys.argv[1]}/hello.txt", timeout=60); print("OPEN")
+    except urllib.error.HTTPError as e:
+        print(e.code, e.read().decode().strip())
+    except OSError as e:
+        print("ERR", e)
 ' "$H")
-assert_eq "loopback refused" \
-	"403 domain 'web.corral.test' resolves to a loopback address (127.0.0.1), not allowed" "$out"
+assert_contains "loopback refused" "$out" \
+	"403 domain 'web.corral.test' resolves to a loopback address (127.0.0.1), not allowed"
+assert_contains "loopback refused (resolver)" "$out" \
+	"403 domain 'localhost' resolves to a loopback address"
 grep -c "^/hello.txt" "$T/web.log" | grep -qx 1 || fail "the refused job reached the server"
 
 out=$(corral run -- sh -c 'echo next')
