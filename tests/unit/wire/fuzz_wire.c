@@ -1,8 +1,9 @@
 /*
- * fuzz_wire: libFuzzer target for every libwire decoder (job, peek id, msg, result, frame) on the
- * same input. Whatever decodes must re-encode (encoders accept all their decoders accept) and a
- * failed decode must leave *ret untouched. Built only with -DCORRAL_FUZZ=ON and clang; seed it
- * with the .msgpack files under schemas/vectors. Run with -malloc_limit_mb=128 to catch large allocations.
+ * fuzz_wire: libFuzzer target for every libwire decoder (job, peek id, msg, result, frame,
+ * template) on the same input. Whatever decodes must re-encode (encoders accept all their
+ * decoders accept) and a failed decode must leave *ret untouched. Built only with
+ * -DCORRAL_FUZZ=ON and clang; seed it with the .msgpack files under schemas/vectors. Run with
+ * -malloc_limit_mb=128 to catch large allocations.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	char id[WIRE_ID_MAX + 1];
 	struct wire_frame *f = NULL;
+	struct wire_template *t = NULL;
 	struct wire_job *j = NULL;
 	struct wire_msg *m = NULL;
 	struct wire_result r;
@@ -50,6 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		if (f->type != WIRE_FRAME_UNKNOWN && wire_frame_encode(f, &b, &e) != 0)
 			__builtin_trap();
 		f = wire_frame_free(f);
+	}
+	buf_reset(&b);
+	if (wire_template_decode(d, n, &t, &e) == 0) {
+		if (wire_template_encode(t, &b, &e) != 0)
+			__builtin_trap();
+		t = wire_template_free(t);
+	} else if (t) {
+		__builtin_trap();
 	}
 	buf_free(&b);
 	return 0;
