@@ -84,13 +84,14 @@ void egress_configure(const struct egress_cfg *cfg)
 
 /* ---- frames to the guest ---- */
 
-static void send_frame(struct egress *e, const struct wire_frame *f)
+static int send_frame(struct egress *e, const struct wire_frame *f)
 {
 	struct errmsg em = { "" };
 	int r = vm_send_frame(e->vm, f, &em);
 
 	if (r < 0)
 		log_debug("egress.send_failed", "job=%s id=%u err=%s", e->job, f->id, errno_name(r));
+	return r;
 }
 
 static void send_close(struct egress *e, uint32_t id, int err, const char *msg)
@@ -99,7 +100,7 @@ static void send_close(struct egress *e, uint32_t id, int err, const char *msg)
 
 	if (msg)
 		snprintf(f.message, sizeof(f.message), "%s", msg);
-	send_frame(e, &f);
+	(void)send_frame(e, &f);
 }
 
 static void log_decision(struct egress *e, const char *host, unsigned port, uint8_t kind,
@@ -197,8 +198,8 @@ static void ack_guest(struct estream *s)
 	    (s->kind == WIRE_NET_CONNECT && !s->sni_ok))
 		return;
 	f.bytes = s->in_unacked;
-	s->in_unacked = 0;
-	send_frame(s->e, &f);
+	if (send_frame(s->e, &f) == 0)
+		s->in_unacked = 0;
 }
 
 /* Writes what is queued for the origin. false when the stream was closed. */
@@ -260,7 +261,10 @@ static void on_read(struct ev_loop *loop, ev_io *w, int revents)
 	s->down_unacked += (size_t)n;
 	f.data = chunk;
 	f.len = (size_t)n;
-	send_frame(s->e, &f);
+	if (send_frame(s->e, &f) < 0) {		/* channel full or gone: the stream is torn */
+		es_free(s);
+		return;
+	}
 	if (!count_bytes(s->e, (size_t)n))
 		return;
 	rio_update(s);
@@ -335,7 +339,7 @@ static void connected(struct estream *s)
 	s->st = ES_OPEN;
 	s->last_ms = time_mono_ms();
 	log_decision(s->e, s->host, s->port, s->kind, true, "allowlist", s->addr);
-	send_frame(s->e, &ok);
+	(void)send_frame(s->e, &ok);
 	rio_update(s);
 }
 
