@@ -479,14 +479,16 @@ static void do_start_vm(struct job *j)
 	}
 	if (j->sm.phase != JOB_BOOTING || j->vm)
 		return;	/* cancelled or stopped meanwhile */
+	if (!j->vmwait_since)
+		j->vmwait_since = time_mono_ms();
 	r = wpool_vm_start_tpl(j->env->vmrt, j->tpl, &j->eff, &job_vm_events, j, &j->vm, &j->charge,
-			       &err);
-	if (r == -EAGAIN) {	/* no room in the budget now: the job waits, its lease renewed */
+			       time_mono_ms() - j->vmwait_since, &err);
+	if (r == -EAGAIN) {	/* a clone is coming or no room now: wait, the lease renewed */
 		j->vm = NULL;
-		if (!j->vmwait_logged)
+		if (!j->vmwait_logged && time_mono_ms() - j->vmwait_since >= WPOOL_POOL_WAIT_MS)
 			log_info("job.budget_wait", "job=%s template=%s memory_mib=%u vcpus=%u", j->id,
 				 j->tpl->name, (unsigned)j->eff.memory_mib, (unsigned)j->eff.vcpus);
-		j->vmwait_logged = true;
+		j->vmwait_logged |= time_mono_ms() - j->vmwait_since >= WPOOL_POOL_WAIT_MS;
 		ev_timer_set(&j->vmwait, JOB_VMWAIT_MS / 1000.0, 0.);
 		ev_timer_start(j->env->loop, &j->vmwait);
 		return;
@@ -604,6 +606,12 @@ static void resolve_template(struct job *j)
 	resolve_failed(j, false, err.msg);
 }
 
+bool job_awaits_vm(const struct job *j)
+{
+	return j->wj && !j->charge.held &&
+	       (j->sm.phase == JOB_LOOKUP || (j->sm.phase == JOB_BOOTING && !j->vm));
+}
+
 const struct wire_template *job_template(const struct job *j)
 {
 	return j->tpl_state == JOB_TPL_OK ? j->tpl : NULL;
@@ -629,10 +637,6 @@ static void do_exec(struct job *j)
 		.cwd = job_stage_cwd(j, cwd, sizeof(cwd)),
 		.uid = VM_USER_UID,
 		.gid = VM_USER_GID,
-		/* the template's limits, enforced by the agent (memory: minus the agent's share) */
-		.mem_max = tmpl_mem_max_bytes(j->eff.memory_mib),
-		.disk_max = (uint64_t)j->eff.disk_mib << 20,
-		.pids_max = j->eff.pids_max,
 	};
 	struct errmsg err = { "" };
 	int r;

@@ -55,6 +55,9 @@ void job_renew_now(struct job *job);
  * the job is past LOOKUP and started its VM; NULL before, and for invalid jobs or templates
  * that were not found. Borrowed: valid while the job lives. */
 const struct wire_template *job_template(const struct job *job);
+/* True while the job will still need a VM from the budget (claimed, no VM charged yet): the
+ * claim counts it against what the budget can start. */
+bool job_awaits_vm(const struct job *job);
 /* Resends output held back while Redis was unreachable (call after the commands connection is
  * back). */
 void job_flush_output(struct job *job);

@@ -37,7 +37,7 @@ enum job_retry { RETRY_NONE, RETRY_LOOKUP, RETRY_FINAL, RETRY_HANDBACK };
 /* Where the job's template stands (job.c, resolve_template). */
 enum job_tpl { JOB_TPL_PENDING, JOB_TPL_OK, JOB_TPL_FAILED };
 #define JOB_TPL_WAITS_MAX 3	/* loads of the template cache that may fail before giving up */
-#define JOB_VMWAIT_MS 250u	/* re-try a VM start the budget had no room for */
+#define JOB_VMWAIT_MS 50u	/* re-try a VM start: a clone on its way, or no room in the budget */
 
 #define JOB_PREPARE_TIMEOUT_S 300u	/* putok not seen by then: infrastructure failure */
 #define JOB_GUEST_HOME "/home/corral"	/* a repo job's checkout is <home>/<subdir> */
@@ -86,6 +86,7 @@ struct job {
 	struct wpool_charge charge;	/* the budget held by j->vm */
 	ev_timer vmwait;
 	bool vmwait_logged;
+	uint64_t vmwait_since;		/* monotonic ms of the first VM start try */
 	char **exec_env;		/* template env + job env, for the exec */
 	size_t exec_envc;
 };

@@ -103,9 +103,14 @@ static unsigned free_slots(void *ud)
  * other workers get the rest. */
 static unsigned budget_slots(struct worker *w)
 {
-	unsigned n = free_slots(w);
+	unsigned n = free_slots(w), waiting = 0, can;
 
-	return n ? wpool_startable(n) : 0;
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < w->njobs; i++)	/* claimed, no VM yet: their room is taken */
+		waiting += job_awaits_vm(w->jobs[i]);
+	can = wpool_startable(n + waiting);
+	return can > waiting ? (can - waiting < n ? can - waiting : n) : 0;
 }
 
 /* The blocking read waits until our own pending entries are re-read: they come first. */

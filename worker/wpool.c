@@ -139,9 +139,10 @@ static void charge(struct wpool_charge *c, unsigned mem_mib, unsigned vcpus)
 	budget_charge(&wp.budget, (struct budget_vm){ .mem_mib = mem_mib, .vcpus = vcpus });
 }
 
-/* Destroys idle (then starting) pool VMs until vm fits; true if it fits. Pools whose size is
- * vm's are asked last: another job of theirs may want the warm VM. */
-static bool make_room(struct budget_vm vm)
+/* Destroys idle (then starting) VMs of other pools until vm fits; true if it fits. Pools whose
+ * size is vm's are asked last: another job of theirs may want the warm VM. The job's own pool
+ * (mine) is never evicted: its VM being made is the job's, soon. */
+static bool make_room(struct budget_vm vm, const struct wtpl *mine)
 {
 	uint64_t mem, cpus;
 
@@ -150,7 +151,7 @@ static bool make_room(struct budget_vm vm)
 			struct wtpl *w = &wp.tpl[i];
 			bool same = w->mem_mib == vm.mem_mib && w->vcpus == vm.vcpus;
 
-			if (!w->pool || same != (pass == 1))
+			if (!w->pool || w == mine || same != (pass == 1))
 				continue;
 			for (;;) {
 				pools_held(&mem, &cpus);
@@ -376,7 +377,8 @@ static struct wtpl *pool_for(const struct wire_template *t, const struct tmpl_ef
 
 int wpool_vm_start_tpl(struct vm_runtime *rt, const struct wire_template *t,
 		       const struct tmpl_eff *eff, const struct vm_events *ev, void *ud,
-		       struct vm **ret, struct wpool_charge *ch, struct errmsg *reterr)
+		       struct vm **ret, struct wpool_charge *ch, uint64_t waited_ms,
+		       struct errmsg *reterr)
 {
 	struct vm_start_cfg sc = { .image = eff->image, .mem_mib = eff->memory_mib,
 				   .vcpus = eff->vcpus };
@@ -386,6 +388,8 @@ int wpool_vm_start_tpl(struct vm_runtime *rt, const struct wire_template *t,
 	int r;
 
 	if (w) {
+		struct vm_pool_stats st;
+
 		w->demand++;
 		r = vm_pool_acquire(w->pool, ev, ud, ret);
 		if (r == 0) {
@@ -396,10 +400,20 @@ int wpool_vm_start_tpl(struct vm_runtime *rt, const struct wire_template *t,
 			vm_post_ready(*ret);
 			return 0;
 		}
+		/* a clone is on its way, or the pool can make one now (the miss kicked it): a
+		 * clone is ready in well under a second where a cold boot takes seconds of CPU, so
+		 * wait for it, up to WPOOL_POOL_WAIT_MS */
+		vm_pool_get_stats(w->pool, &st);
+		if (waited_ms < WPOOL_POOL_WAIT_MS &&
+		    (st.starting || (st.template_ready && pool_admit(w->pool, w)))) {
+			if (waited_ms == 0)
+				log_debug("pool.wait", "template=%s starting=%u", w->name, st.starting);
+			return -EAGAIN;
+		}
 	} else if (own) {
 		own->demand++;
 	}
-	if (!make_room(size)) {
+	if (!make_room(size, waited_ms < WPOOL_POOL_WAIT_MS ? w : NULL)) {
 		if (wp.budget_waits++ % 20 == 0)
 			log_info("budget.wait", "template=%s mem_mib=%u vcpus=%u used_mem_mib=%llu "
 				 "total_mem_mib=%llu", t->name, (unsigned)eff->memory_mib,

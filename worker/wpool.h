@@ -50,15 +50,18 @@ void wpool_state(char *out, size_t n);
 void wpool_templates(char *out, size_t n);
 /* "mem=512/18000 cpu=2/8" (MiB and vCPUs used/total) for the registry. */
 void wpool_budget_state(char *out, size_t n);
+#define WPOOL_POOL_WAIT_MS 3000u	/* a job waits this long for its pool's clone at most */
 /* The acquire site: a warm VM from the pool serving t (same name and version, or any pool whose
  * image, vCPUs and memory equal eff's), its ready() posted to the loop; otherwise a cold boot
  * with eff's image, vCPUs and memory (ev=pool.miss reason=empty|not_served). The VM is charged
- * to *charge. -EAGAIN: the budget has no room now even after evicting idle pool VMs (retry
- * later); -ENOENT with "image 'x' not available on this worker"; -EINVAL a bad image name; else
- * as vm_start(). */
+ * to *charge. -EAGAIN (call again later; waited_ms = how long the caller has been retrying):
+ * the pool is making a clone (waited for up to WPOOL_POOL_WAIT_MS), or the budget has no room
+ * even after evicting other pools' idle VMs; -ENOENT with "image 'x' not available on this
+ * worker"; -EINVAL a bad image name; else as vm_start(). */
 int wpool_vm_start_tpl(struct vm_runtime *rt, const struct wire_template *t,
 		       const struct tmpl_eff *eff, const struct vm_events *ev, void *ud,
-		       struct vm **ret, struct wpool_charge *charge, struct errmsg *reterr);
+		       struct vm **ret, struct wpool_charge *charge, uint64_t waited_ms,
+		       struct errmsg *reterr);
 void wpool_uncharge(struct wpool_charge *charge);
 /* How many jobs could get a VM now (warm or within the budget, idle pool VMs evictable),
  * at most cap. The claim asks for no more than this. */
