@@ -29,7 +29,7 @@
 #include "util.h"
 
 #define PROXY_READ_MAX WIRE_CHUNK_MAX
-#define PROXY_ACK_BATCH (32u * 1024u)	/* ack written host bytes in batches of at least this */
+#define PROXY_ACK_BATCH (16u * 1024u)	/* ack written host bytes in batches of at least this */
 #define PROXY_REPLY_MAX 512		/* a local answer (200/4xx/5xx) */
 
 enum ps_state { PS_HEAD, PS_OPENING, PS_OPEN };
@@ -405,7 +405,7 @@ void proxy_events(struct proxy *p, struct chan *c, const struct pollfd *pfd, siz
 	for (size_t i = 0; i < PROXY_STREAMS_MAX; i++) {
 		struct pstream *s = &p->s[i];
 
-		if (s->used && s->st == PS_HEAD && !s->closing &&
+		if (s->used && s->st == PS_HEAD && !s->closing && now > s->last_ms &&
 		    now - s->last_ms > PROXY_HEAD_TIMEOUT_MS)
 			ps_reply(s, 408, "Request Timeout", "no complete request head");
 	}
@@ -469,6 +469,7 @@ void proxy_frame(struct proxy *p, struct chan *c, const struct wire_frame *f)
 			return;
 		}
 		(void)buf_append(&s->in, f->data, f->len);	/* fits: checked above */
+		ps_write(p, c, s);	/* now, not a poll turn later (may free s) */
 		return;
 	case WIRE_FRAME_NET_ACK:
 		s->unacked = f->bytes > s->unacked ? 0 : s->unacked - f->bytes;
