@@ -227,7 +227,8 @@ static int template_fields(const msgpack_object **f, struct wire_template *t,
 	if (!wire_absent(f[T_WARMUP])) {
 		char *w = NULL;
 
-		r = wire_dup_str(f[T_WARMUP], "warmup", false, WIRE_TEMPLATE_WARMUP_MAX, &w, reterr);
+		r = wire_dup_str(f[T_WARMUP], "warmup", false, WIRE_TEMPLATE_WARMUP_MAX, &w,
+				 reterr);
 		if (r < 0)
 			return r;
 		free(t->warmup);
