@@ -462,7 +462,9 @@ void proxy_frame(struct proxy *p, struct chan *c, const struct wire_frame *f)
 		ps_ok(c, s);
 		return;
 	case WIRE_FRAME_NET_DATA:
-		if (s->st != PS_OPEN || s->in.len - s->local + f->len > WIRE_NET_WINDOW) {
+		/* unacked = not yet written + written but not yet acked */
+		if (s->st != PS_OPEN ||
+		    s->in.len - s->local + s->to_ack + f->len > WIRE_NET_WINDOW) {
 			log_warn("proxy.window", "id=%u queued=%zu len=%zu", s->id, s->in.len, f->len);
 			ps_send_close(c, s->id, EPROTO, "net_data beyond the window");
 			ps_free(p, s);
