@@ -567,11 +567,13 @@ static void resolve_template(struct job *j)
 	struct errmsg err = { "" };
 	int r = -ENOENT;
 
-	if (c && !tcache_loaded(c)) {
+	if (c && !tcache_loaded(c)) {	/* never loaded yet: a `default` record may exist */
 		if (j->tpl_waits++ < JOB_TPL_WAITS_MAX) {
 			tcache_wait(c, &j->twait);
 			return;
 		}
+		resolve_failed(j, true, "templates: cannot load them from Redis");
+		return;
 	} else if (c) {
 		r = tcache_copy(c, name, &j->tpl, &err);
 	}
