@@ -62,6 +62,31 @@ static void ini(const char *text, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
+/* template / mem-budget / cpu-budget lines in the file; --template on the command line replaces
+ * the file's list. */
+static void test_file_templates(void **state)
+{
+	struct errmsg err = { "" };
+
+	(void)state;
+	ini("template = big\ntemplate = Py.3\nmem-budget = 2048\ncpu-budget = 6\n", 0644);
+	assert_int_equal(PARSE(&cfg, &err, "--config", path), 0);
+	assert_int_equal(cfg.nserve_templates, 2);
+	assert_string_equal(cfg.serve_templates[0], "big");
+	assert_string_equal(cfg.serve_templates[1], "Py.3");
+	assert_int_equal(cfg.mem_budget_mib, 2048);
+	assert_int_equal(cfg.cpu_budget, 6);
+	config_free(&cfg);
+	assert_int_equal(PARSE(&cfg, &err, "--config", path, "--template", "small"), 0);
+	assert_int_equal(cfg.nserve_templates, 1);
+	assert_string_equal(cfg.serve_templates[0], "small");
+	assert_int_equal(cfg.mem_budget_mib, 2048);
+	config_free(&cfg);
+	ini("template = no/slash\n", 0644);
+	assert_int_equal(PARSE(&cfg, &err, "--config", path), -EINVAL);
+	assert_non_null(strstr(err.msg, "--template"));
+}
+
 static void test_repo_defaults(void **state)
 {
 	struct errmsg err = { "" };
@@ -304,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_repo_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_templates, setup, teardown),
 	};
 	int r;
 
