@@ -230,6 +230,13 @@ struct wire_artefact {
 	bool truncated;		/* len < size: cut or dropped for artefacts_max */
 };
 
+/* ---- resource limits (issue 6) ----
+ * The name of the limit a job hit, in a result's `limit` and an EXIT frame's `limit`. */
+#define WIRE_LIMIT_NAME_MAX 15
+/* True when s is a limit a result may carry: "" (none), "time", "memory", "pids", "disk",
+ * "output". With frame set, only what the agent can report: "", "memory", "pids", "disk". */
+bool wire_limit_valid(const char *s, bool frame);
+
 struct wire_result {
 	char id[WIRE_ID_MAX + 1];
 	enum wire_state state;	/* final states only */
@@ -248,6 +255,7 @@ struct wire_result {
 	struct wire_artefact *artefacts;	/* owned; wire_result_clear() frees */
 	size_t nartefacts;
 	bool artefacts_truncated;		/* some artefact cut or dropped for artefacts_max */
+	char limit[WIRE_LIMIT_NAME_MAX + 1];	/* "" | time | memory | pids | disk | output */
 };
 
 /* Decodes into *ret, which then owns its artefacts: call wire_result_clear(). On failure *ret
@@ -340,6 +348,12 @@ struct wire_frame {
 	char host[WIRE_NET_HOST_MAX + 1];
 	uint16_t port;		/* 1..65535 */
 	uint8_t net_kind;	/* enum wire_net_kind */
+	/* EXEC resource limits inside the guest (issue 6); 0 = none */
+	uint64_t mem_max;	/* bytes: the exec's cgroup memory.max */
+	uint64_t disk_max;	/* bytes: size of the VM's writable layer */
+	uint32_t pids_max;	/* processes + threads of the exec */
+	/* EXIT: the limit the process hit: "" (none), "memory", "pids" or "disk" */
+	char limit[WIRE_LIMIT_NAME_MAX + 1];
 };
 
 /* Decodes one frame payload (without its length header). Caller owns *ret. */

@@ -39,6 +39,7 @@ static const char *const frame_keys[F_COUNT_] = {
 	"signal", "err", "message", "version", "time_ns", "seed", "path", "kind", "mode",
 	"append", "target", "size", "offset", "last", "truncated", "max", "count", "bytes",
 	"patterns", "host", "port",
+	"mem_max", "pids_max", "disk_max", "limit",
 };
 
 struct wire_frame *wire_frame_free(struct wire_frame *f)
@@ -128,6 +129,22 @@ static int get_i32(const msgpack_object *o, const char *field, bool required, in
 	return r;
 }
 
+/* Optional EXEC limits (issue 6): 0 or absent = none. */
+static int frame_exec_limits(const msgpack_object **k, struct wire_frame *f,
+			     struct errmsg *reterr)
+{
+	int r;
+
+	r = wire_get_u64(k[F_MEM_MAX], "mem_max", false, 0, INT64_MAX, &f->mem_max, reterr);
+	if (r >= 0)
+		r = wire_frame_get_u32(k[F_PIDS_MAX], "pids_max", false, 0, UINT32_MAX,
+				       &f->pids_max, reterr);
+	if (r >= 0)
+		r = wire_get_u64(k[F_DISK_MAX], "disk_max", false, 0, INT64_MAX, &f->disk_max,
+				 reterr);
+	return r < 0 ? r : 0;
+}
+
 static int frame_exec(const msgpack_object **k, struct wire_frame *f, struct errmsg *reterr)
 {
 	int r;
@@ -146,7 +163,10 @@ static int frame_exec(const msgpack_object **k, struct wire_frame *f, struct err
 	r = wire_frame_get_u32(k[F_UID], "uid", true, 0, UINT32_MAX - 1, &f->uid, reterr);
 	if (r < 0)
 		return r;
-	return wire_frame_get_u32(k[F_GID], "gid", true, 0, UINT32_MAX - 1, &f->gid, reterr);
+	r = wire_frame_get_u32(k[F_GID], "gid", true, 0, UINT32_MAX - 1, &f->gid, reterr);
+	if (r < 0)
+		return r;
+	return frame_exec_limits(k, f, reterr);
 }
 
 static int frame_exit(const msgpack_object **k, struct wire_frame *f, struct errmsg *reterr)
@@ -164,6 +184,15 @@ static int frame_exit(const msgpack_object **k, struct wire_frame *f, struct err
 	f->signal = 0;
 	return get_i32(k[F_EXIT], "exit_code", true, 0, WIRE_EXIT_CODE_MAX, &f->exit_code,
 		       reterr);
+}
+
+/* EXIT's optional limit (issue 6), then its code or signal. */
+static int frame_exit_limit(const msgpack_object **k, struct wire_frame *f,
+			    struct errmsg *reterr)
+{
+	int r = wire_get_limit(k[F_LIMIT], "limit", true, f->limit, reterr);
+
+	return r < 0 ? r : frame_exit(k, f, reterr);
 }
 
 static int frame_fields(const msgpack_object **k, struct wire_frame *f, struct errmsg *reterr)
@@ -214,7 +243,7 @@ static int frame_fields(const msgpack_object **k, struct wire_frame *f, struct e
 				 reterr);
 		return r < 0 ? r : 0;
 	case WIRE_FRAME_EXIT:
-		r = frame_exit(k, f, reterr);
+		r = frame_exit_limit(k, f, reterr);
 		return r < 0 ? r : 0;
 	case WIRE_FRAME_SIGNAL:
 		r = get_i32(k[F_SIGNAL], "signal", true, 1, WIRE_SIGNAL_MAX, &f->signal, reterr);
@@ -273,15 +302,31 @@ static size_t frame_nfields(const struct wire_frame *f)
 	switch (f->type) {
 	case WIRE_FRAME_READY: return 1;
 	case WIRE_FRAME_INIT: return 1 + (f->seed_len > 0);
-	case WIRE_FRAME_EXEC: return 4 + (f->envc > 0) + (f->cwd != NULL);
+	case WIRE_FRAME_EXEC:
+		return 4 + (f->envc > 0) + (f->cwd != NULL) + (f->mem_max > 0) +
+		       (f->pids_max > 0) + (f->disk_max > 0);
 	case WIRE_FRAME_STARTED: return 2;
 	case WIRE_FRAME_OUTPUT: return 3;
-	case WIRE_FRAME_EXIT: return 2;
+	case WIRE_FRAME_EXIT: return 2 + (f->limit[0] != '\0');
 	case WIRE_FRAME_SIGNAL: return 2;
 	case WIRE_FRAME_ERROR: return 2 + (f->message[0] != '\0');
 	default: return wire_frame_is_net(f->type) ? wire_frame_net_nfields(f) :
 						      wire_frame_files_nfields(f);
 	}
+}
+
+/* EXEC's limits, each only when set (frames without limits stay byte-identical). */
+static int frame_pack_limits(const struct wire_frame *f, struct wire_out *w)
+{
+	int r = 0;
+
+	if (f->mem_max)
+		r = wire_kv_u64(w, "mem_max", f->mem_max);
+	if (!r && f->pids_max)
+		r = wire_kv_u64(w, "pids_max", f->pids_max);
+	if (!r && f->disk_max)
+		r = wire_kv_u64(w, "disk_max", f->disk_max);
+	return r;
 }
 
 static int frame_pack(const struct wire_frame *f, struct wire_out *w)
@@ -315,13 +360,15 @@ static int frame_pack(const struct wire_frame *f, struct wire_out *w)
 			r = wire_kv_u64(w, "uid", f->uid);
 		if (!r)
 			r = wire_kv_u64(w, "gid", f->gid);
-		return r;
+		return r ? r : frame_pack_limits(f, w);
 	case WIRE_FRAME_STARTED:
 		return wire_kv_i64(w, "pid", f->pid);
 	case WIRE_FRAME_OUTPUT:
 		r = wire_kv_u64(w, "fd", f->fd);
 		return r ? r : wire_kv_bin(w, "data", f->data, f->len);
 	case WIRE_FRAME_EXIT:
+		if (f->limit[0] && (r = wire_kv_str(w, "limit", f->limit)))
+			return r;
 		if (f->signal > 0)
 			return wire_kv_i64(w, "signal", f->signal);
 		return wire_kv_i64(w, "exit_code", f->exit_code);
@@ -367,7 +414,8 @@ static int frame_check(const struct wire_frame *f, struct errmsg *reterr)
 		return errmsg_set(reterr, -EMSGSIZE, "seed: %zu bytes, longer than %d",
 				  f->seed_len, WIRE_SEED_MAX);
 	if (wire_check_cstr(f->message, sizeof(f->message), "message", reterr) < 0 ||
-	    wire_check_cstr(f->version, sizeof(f->version), "version", reterr) < 0)
+	    wire_check_cstr(f->version, sizeof(f->version), "version", reterr) < 0 ||
+	    wire_check_cstr(f->limit, sizeof(f->limit), "limit", reterr) < 0)
 		return -EINVAL;
 	return 0;
 }

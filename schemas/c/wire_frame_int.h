@@ -11,6 +11,7 @@ enum { F_T, F_ID, F_ARGV, F_ENV, F_CWD, F_UID, F_GID, F_PID, F_FD, F_DATA, F_EXI
        F_ERR, F_MESSAGE, F_VERSION, F_TIME, F_SEED, F_PATH, F_KIND, F_MODE, F_APPEND, F_TARGET,
        F_SIZE, F_OFFSET, F_LAST, F_TRUNC, F_MAX, F_COUNT, F_BYTES, F_PATTERNS,
        F_HOST, F_PORT,		/* net_open */
+       F_MEM_MAX, F_PIDS_MAX, F_DISK_MAX, F_LIMIT,	/* exec/exit resource limits (issue 6) */
        F_COUNT_ };
 
 int wire_frame_get_u32(const msgpack_object *o, const char *field, bool required, uint32_t min,

@@ -73,6 +73,11 @@ int wire_dup_bin(const msgpack_object *o, const char *field, bool required, size
 int wire_check_name(const char *field, const char *s, size_t len, size_t max,
 		    struct errmsg *reterr);
 
+/* An optional limit name (wire_limit_valid()) into dst[WIRE_LIMIT_NAME_MAX + 1]; absent leaves
+ * dst alone. 1 when present, 0 when absent, -EINVAL naming field otherwise. */
+int wire_get_limit(const msgpack_object *o, const char *field, bool frame, char *dst,
+		   struct errmsg *reterr);
+
 /* A state name (schemas/event.md) given as a string. */
 int wire_get_state(const msgpack_object *o, const char *field, enum wire_state *ret,
 		   struct errmsg *reterr);

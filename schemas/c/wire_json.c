@@ -172,6 +172,7 @@ int wire_result_to_json(const struct wire_result *res, struct buf *out)
 	    strnlen(res->worker, sizeof(res->worker)) == sizeof(res->worker) ||
 	    strnlen(res->accel, sizeof(res->accel)) == sizeof(res->accel) ||
 	    strnlen(res->commit, sizeof(res->commit)) == sizeof(res->commit) ||
+	    strnlen(res->limit, sizeof(res->limit)) == sizeof(res->limit) ||
 	    (res->nartefacts && !res->artefacts))
 		return -EINVAL;
 	for (size_t i = 0; i < res->nartefacts; i++)
@@ -195,6 +196,8 @@ int wire_result_to_json(const struct wire_result *res, struct buf *out)
 		r = json_kstr(out, "worker", res->worker);
 	if (!r)
 		r = json_kstr(out, "accel", res->accel);
+	if (!r)
+		r = json_kstr(out, "limit", res->limit);
 	if (!r)
 		r = json_raw(out, ",\"stdout_bytes\":%" PRIu64 ",\"stderr_bytes\":%" PRIu64
 			     ",\"truncated\":%s", res->stdout_bytes, res->stderr_bytes,

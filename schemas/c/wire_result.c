@@ -15,11 +15,11 @@
 #define WIRE_SIGNAL_MAX 64
 
 enum { R_ID, R_STATE, R_ATTEMPT, R_EXIT, R_SIGNAL, R_REASON, R_WORKER, R_ACCEL, R_STDOUT,
-       R_STDERR, R_TRUNC, R_TIMINGS, R_COMMIT, R_ARTEFACTS, R_ARTS_TRUNC, R_COUNT_ };
+       R_STDERR, R_TRUNC, R_TIMINGS, R_COMMIT, R_ARTEFACTS, R_ARTS_TRUNC, R_LIMIT, R_COUNT_ };
 static const char *const result_keys[R_COUNT_] = {
 	"id", "state", "attempt", "exit_code", "signal", "reason", "worker", "accel",
 	"stdout_bytes", "stderr_bytes", "truncated", "timings", "commit", "artefacts",
-	"artefacts_truncated",
+	"artefacts_truncated", "limit",
 };
 
 /* T_MIRROR (a bool) comes last; the others are u64 slots */
@@ -154,6 +154,9 @@ static int result_fields(const msgpack_object **f, struct wire_result *res,
 			  &res->artefacts_truncated, reterr);
 	if (r < 0)
 		return r;
+	r = wire_get_limit(f[R_LIMIT], "limit", false, res->limit, reterr);
+	if (r < 0)
+		return r;
 	return wire_result_artefacts(f[R_ARTEFACTS], res, reterr);
 }
 
@@ -189,7 +192,7 @@ static int result_pack(const struct wire_result *res, struct wire_out *w)
 {
 	int r;
 
-	r = wire_pack_map(w, 16);
+	r = wire_pack_map(w, 16 + (res->limit[0] != '\0'));
 	if (!r)
 		r = wire_kv_u64(w, "v", WIRE_VERSION);
 	if (!r)
@@ -232,6 +235,8 @@ static int result_pack(const struct wire_result *res, struct wire_out *w)
 		r = wire_kv_bool(w, "artefacts_truncated", res->artefacts_truncated);
 	if (!r)
 		r = wire_result_pack_artefacts(res, w);
+	if (!r && res->limit[0])
+		r = wire_kv_str(w, "limit", res->limit);	/* only when set: older readers */
 	return r;
 }
 
@@ -248,7 +253,8 @@ int wire_result_encode(const struct wire_result *res, struct buf *out, struct er
 	    wire_check_cstr(res->reason, sizeof(res->reason), "reason", reterr) < 0 ||
 	    wire_check_cstr(res->worker, sizeof(res->worker), "worker", reterr) < 0 ||
 	    wire_check_cstr(res->accel, sizeof(res->accel), "accel", reterr) < 0 ||
-	    wire_check_cstr(res->commit, sizeof(res->commit), "commit", reterr) < 0)
+	    wire_check_cstr(res->commit, sizeof(res->commit), "commit", reterr) < 0 ||
+	    wire_check_cstr(res->limit, sizeof(res->limit), "limit", reterr) < 0)
 		return -EINVAL;
 	if (!res->artefacts && res->nartefacts)
 		return errmsg_set(reterr, -EINVAL, "artefacts: NULL with count %zu",

@@ -516,6 +516,35 @@ def gen_result():
     invalid("result", "worker_too_long", result(worker="w" * 65), "worker: 65 bytes")
     invalid("result", "stdout_bytes_negative", result(stdout_bytes=-1), "stdout_bytes: negative")
     gen_result_files()
+    gen_result_limits()
+
+
+def gen_result_limits():
+    """Issue 6: the limit a job hit."""
+    valid("result", "limit_absent_is_none", result(), ["limit="])
+    valid("result", "limit_memory", result(state="failed", exit_code=None, signal=9, limit="memory",
+                                           reason="memory limit 200 MiB hit (OOM kill)"),
+          ["limit=memory", "reason=memory limit 200 MiB hit (OOM kill)", "signal=9"])
+    valid("result", "limit_pids", result(state="timed_out", exit_code=None, signal=9,
+                                         limit="pids", reason="pids limit 512 hit"),
+          ["limit=pids", "state=timed_out"])
+    valid("result", "limit_disk", result(state="failed", exit_code=1, limit="disk",
+                                         reason="disk limit 256 MiB full"),
+          ["limit=disk", "exit_code=1"])
+    valid("result", "limit_time", result(state="timed_out", exit_code=None, signal=9, limit="time",
+                                         reason="wall-clock timeout 1000 ms"),
+          ["limit=time"])
+    valid("result", "limit_output", result(state="failed", truncated=True, limit="output"),
+          ["limit=output", "truncated=true"])
+    valid("result", "limit_empty", result(limit=""), ["limit="])
+    valid("result", "limit_nil", result(limit=None), ["limit="])
+
+    invalid("result", "limit_unknown", result(limit="cpu"),
+            "limit: unknown limit 'cpu' (expected time, memory, pids, disk or output)")
+    invalid("result", "limit_upper", result(limit="Memory"), "limit: unknown limit 'Memory'")
+    invalid("result", "limit_int", result(limit=1), "limit: expected string, got int")
+    invalid("result", "limit_too_long", result(limit="m" * 256), "limit: 256 bytes, longer than 255")
+    invalid("result", "limit_nul", result(limit="disk\x00"), "limit: contains a NUL byte")
 
 
 def art(path="/home/corral/out.txt", **kw):
@@ -703,6 +732,51 @@ def gen_frame():
             "over 1052672")
     gen_frame_files()
     gen_frame_net()
+    gen_frame_limits()
+
+
+def gen_frame_limits():
+    """Issue 6: exec mem_max/pids_max/disk_max, exit limit."""
+    valid("frame", "exec_limits", exec_frame(mem_max=200 * 2**20, pids_max=512,
+                                             disk_max=256 * 2**20),
+          ["type=exec", "mem_max=209715200", "pids_max=512", "disk_max=268435456"])
+    valid("frame", "exec_no_limits", exec_frame(), ["mem_max=0", "pids_max=0", "disk_max=0"])
+    valid("frame", "exec_limits_zero_nil", exec_frame(mem_max=0, pids_max=None, disk_max=0),
+          ["mem_max=0", "pids_max=0", "disk_max=0"])
+    valid("frame", "exec_limits_max", exec_frame(mem_max=2**63 - 1, pids_max=2**32 - 1,
+                                                 disk_max=2**63 - 1),
+          ["mem_max=9223372036854775807", "pids_max=4294967295",
+           "disk_max=9223372036854775807"])
+    valid("frame", "exit_limit_memory", frame("exit", id=7, signal=9, limit="memory"),
+          ["type=exit", "signal=9", "limit=memory"])
+    valid("frame", "exit_limit_pids", frame("exit", id=7, exit_code=2, limit="pids"),
+          ["exit_code=2", "limit=pids"])
+    valid("frame", "exit_limit_disk", frame("exit", id=7, exit_code=1, limit="disk"),
+          ["limit=disk"])
+    valid("frame", "exit_limit_none", frame("exit", id=7, exit_code=0, limit=""), ["limit="])
+    valid("frame", "exit_no_limit", frame("exit", id=7, exit_code=0), ["limit="])
+    valid("frame", "limit_ignored_on_started", frame("started", id=7, pid=3, limit="cpu"),
+          ["type=started", "limit="])
+
+    invalid("frame", "exec_mem_max_negative", exec_frame(mem_max=-1), "mem_max: negative value -1")
+    invalid("frame", "exec_mem_max_too_big", exec_frame(mem_max=2**63),
+            "mem_max: 9223372036854775808 exceeds")
+    invalid("frame", "exec_mem_max_string", exec_frame(mem_max="200M"),
+            "mem_max: expected unsigned integer, got string")
+    invalid("frame", "exec_pids_max_too_big", exec_frame(pids_max=2**32),
+            "pids_max: 4294967296 exceeds 4294967295")
+    invalid("frame", "exec_pids_max_float", exec_frame(pids_max=1.5),
+            "pids_max: expected unsigned integer, got float")
+    invalid("frame", "exec_disk_max_negative", exec_frame(disk_max=-5),
+            "disk_max: negative value -5")
+    invalid("frame", "exit_limit_time", frame("exit", id=7, signal=9, limit="time"),
+            "limit: unknown limit 'time' (expected memory, pids or disk)")
+    invalid("frame", "exit_limit_unknown", frame("exit", id=7, exit_code=0, limit="cpu"),
+            "limit: unknown limit 'cpu'")
+    invalid("frame", "exit_limit_int", frame("exit", id=7, exit_code=0, limit=3),
+            "limit: expected string, got int")
+    invalid("frame", "exit_limit_long", frame("exit", id=7, exit_code=0, limit="x" * 300),
+            "limit: 300 bytes, longer than 255")
 
 
 def put_frame(**kw):

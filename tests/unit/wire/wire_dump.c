@@ -187,6 +187,8 @@ int dump_result(const struct wire_result *res, struct buf *out)
 	if (!r)
 		r = put_str(out, "commit", res->commit);
 	if (!r)
+		r = put_str(out, "limit", res->limit);
+	if (!r)
 		r = put(out, "artefacts_truncated=%s\nnartefacts=%zu\n",
 			res->artefacts_truncated ? "true" : "false", res->nartefacts);
 	for (size_t i = 0; !r && i < res->nartefacts; i++) {
@@ -257,6 +259,11 @@ int dump_frame(const struct wire_frame *f, struct buf *out)
 			"\nbytes=%" PRIu64 "\n", f->size, f->offset, f->max, f->count, f->bytes);
 	if (!r)
 		r = put_strv(out, "npatterns", "patterns", f->patterns, f->npatterns);
+	if (!r)
+		r = put(out, "mem_max=%" PRIu64 "\npids_max=%" PRIu32 "\ndisk_max=%" PRIu64 "\n",
+			f->mem_max, f->pids_max, f->disk_max);
+	if (!r)
+		r = put_str(out, "limit", f->limit);
 	if (!r)
 		r = put_str(out, "host", f->host);
 	if (!r)
