@@ -125,9 +125,13 @@ static int dispatch_exec(struct vm *vm, const struct wire_frame *f)
 		return 0;
 	case WIRE_FRAME_EXIT:
 		exec_remove(vm, e);
+		if (f->limit[0])
+			log_info("vm.exec_limit", "vm=%u id=%u limit=%s", vm->id, id, f->limit);
+		vm->exit_limit = f->limit;	/* for vm_exit_limit(), during the callback only */
 		if (ev->exited)
 			ev->exited(vm, id, f->signal > 0 ? -1 : f->exit_code,
 				   f->signal > 0 ? f->signal : 0, vm->ud);
+		vm->exit_limit = NULL;
 		return 0;
 	default:	/* WIRE_FRAME_ERROR */
 		exec_remove(vm, e);
@@ -314,6 +318,9 @@ int vm_exec(struct vm *vm, const struct vm_exec_req *req, uint32_t *ret_exec_id,
 	f.cwd = (char *)req->cwd;
 	f.uid = req->uid;
 	f.gid = req->gid;
+	f.mem_max = req->mem_max;
+	f.pids_max = req->pids_max;
+	f.disk_max = req->disk_max;
 	r = channel_send(vm->chan, &f, reterr);
 	if (r < 0)
 		return r;
@@ -334,6 +341,11 @@ int vm_signal(struct vm *vm, uint32_t exec_id, int sig)
 	if (!exec_find(vm, exec_id))
 		return -ESRCH;
 	return channel_send(vm->chan, &f, NULL);
+}
+
+const char *vm_exit_limit(const struct vm *vm)
+{
+	return vm && vm->exit_limit ? vm->exit_limit : "";
 }
 
 /* The checks every sender does: 0 when the VM can take frames now. */

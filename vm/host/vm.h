@@ -62,7 +62,8 @@ struct vm_events {
 	/* A chunk of the process's stdout (fd 1) or stderr (fd 2), as soon as the guest read it. */
 	void (*output)(struct vm *vm, uint32_t exec_id, int fd, const uint8_t *data, size_t len,
 		       void *ud);
-	/* The process ended: exit_code ≥ 0, or exit_code == -1 and sig > 0. */
+	/* The process ended: exit_code ≥ 0, or exit_code == -1 and sig > 0. Inside this callback
+	 * vm_exit_limit() names the resource limit the process hit, if any. */
 	void (*exited)(struct vm *vm, uint32_t exec_id, int exit_code, int sig, void *ud);
 	/* The agent could not start the process (e.g. ENOENT for argv[0]). */
 	void (*exec_failed)(struct vm *vm, uint32_t exec_id, int err, const char *msg, void *ud);
@@ -81,6 +82,10 @@ struct vm_exec_req {
 	char *const *env;	/* NULL-terminated "K=V", may be NULL */
 	const char *cwd;	/* NULL: the user's home */
 	uint32_t uid, gid;	/* 0 is refused: user code never runs as root; use VM_USER_UID */
+	/* Limits enforced inside the guest (schemas/agent-frame.md LIMITS); 0 = none. */
+	uint64_t mem_max;	/* bytes: the exec's memory (its cgroup's memory.max, swap 0) */
+	uint64_t disk_max;	/* bytes: the VM's writable layer (shared by the VM's execs) */
+	uint32_t pids_max;	/* processes + threads of the exec */
 };
 
 #define VM_USER_UID 1000u
@@ -105,8 +110,12 @@ int vm_start_with(struct vm_runtime *rt, const struct vm_start_cfg *cfg,
 /* Runs a process in a ready VM. *ret_exec_id identifies it in later callbacks. */
 int vm_exec(struct vm *vm, const struct vm_exec_req *req, uint32_t *ret_exec_id,
 	    struct errmsg *reterr);
-/* Sends a signal to the process group of exec_id. */
+/* Sends a signal to the process group of exec_id (SIGKILL: to every process of the exec). */
 int vm_signal(struct vm *vm, uint32_t exec_id, int sig);
+/* Only inside vm_events.exited(): the limit the process hit according to the agent's EXIT —
+ * "" (none), "memory", "pids" or "disk" (wire_limit_valid(s, true)). Outside it: "". Never
+ * NULL; borrowed. */
+const char *vm_exit_limit(const struct vm *vm);
 
 /* ---- file transfer passthrough (schemas/agent-frame.md: put/putend/get) ----
  * The runtime does not interpret these: answers arrive through vm_events.frame. */

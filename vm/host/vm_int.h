@@ -100,6 +100,7 @@ struct vm {
 	uint32_t next_exec;
 	struct vm_exec execs[VM_EXECS_MAX];
 	unsigned nexecs;
+	const char *exit_limit;		/* during the exited() callback: the EXIT's limit, else NULL */
 	/* reentrancy: the owner may vm_destroy() from inside a callback */
 	unsigned busy;
 	bool destroyed;

@@ -5,7 +5,10 @@
  *   corral-vm [--images DIR] [--run-dir DIR] [--accel auto|kvm|tcg] [--count N] [--mem MIB]
  *             [--cpus N] [--boot-timeout MS] [--boot-attempts N] [--append STR] [--cwd DIR]
  *             [--env K=V]... [--qemu PATH] [--template NAME [--warmup SHELLCMD] [--pool N]]
- *             -- CMD [ARG]...
+ *             [--mem-max MIB] [--pids-max N] [--disk-max MIB] -- CMD [ARG]...
+ *
+ * --mem-max/--pids-max/--disk-max: the exec's limits inside the guest (vm_exec_req); the run line
+ * then says which one was hit (limit=memory|pids|disk|none).
  *
  * --template: each run is a clone of the template NAME (built first if needed, warm-up run in it
  * before the save) instead of a cold boot; boot_ms is then the clone's restore time.
@@ -14,7 +17,7 @@
  * each run takes a VM from the pool (boot_ms = wait for one).
  *
  * Each run (--count N boots N VMs one after the other) ends with a logfmt line on stderr:
- * ev=vm.run n=1 accel=tcg boot_ms=1402 attempts=1 exec_ms=230 exit=3 signal=0
+ * ev=vm.run n=1 accel=tcg boot_ms=1402 attempts=1 exec_ms=230 exit=3 signal=0 limit=none
  * and with N > 1 a summary (ev=vm.summary: boot_ms min/median/max, retries). Exit status: the last
  * command's (128+N when killed by signal N); 125 when the VM fails; 126/127 when the command
  * cannot be started (127: not found). The first SIGINT/SIGTERM is forwarded to the command's
@@ -107,9 +110,10 @@ static void on_exited(struct vm *vm, uint32_t id, int exit_code, int sig, void *
 
 	t->exec_ms[t->run - 1] = exec_ms;
 	t->exec_id = 0;
-	log_info("vm.run", "n=%u accel=%s boot_ms=%llu attempts=%u exec_ms=%llu exit=%d signal=%d",
-		 t->run, vm_runtime_accel(t->rt), (unsigned long long)vm_boot_ms(vm),
-		 vm_boot_attempts(vm), (unsigned long long)exec_ms, exit_code, sig);
+	log_info("vm.run", "n=%u accel=%s boot_ms=%llu attempts=%u exec_ms=%llu exit=%d signal=%d "
+		 "limit=%s", t->run, vm_runtime_accel(t->rt), (unsigned long long)vm_boot_ms(vm),
+		 vm_boot_attempts(vm), (unsigned long long)exec_ms, exit_code, sig,
+		 vm_exit_limit(vm)[0] ? vm_exit_limit(vm) : "none");
 	t->vm = vm_destroy(t->vm);
 	t->rc = rc;
 	if (t->run >= t->count || start_next(t) < 0) {
@@ -293,6 +297,7 @@ static void usage(void)
 		"                 [--mem MIB] [--cpus N] [--boot-timeout MS] [--boot-attempts N]\n"
 		"                 [--append STR] [--cwd DIR] [--env K=V]... [--qemu PATH]\n"
 		"                 [--template NAME [--warmup SHELLCMD] [--pool N]]\n"
+		"                 [--mem-max MIB] [--pids-max N] [--disk-max MIB]\n"
 		"                 -- CMD [ARG]...\n");
 	exit(2);
 }
@@ -323,6 +328,8 @@ int main(int argc, char **argv)
 		{ "jail", 1, NULL, 'J' },	/* corral-jail path: run QEMU jailed (root) */
 		{ "template", 1, NULL, 'T' },	   { "warmup", 1, NULL, 'W' },
 		{ "pool", 1, NULL, 'P' },
+		{ "mem-max", 1, NULL, 'M' },	   { "pids-max", 1, NULL, 'N' },
+		{ "disk-max", 1, NULL, 'D' },
 		{ "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -356,6 +363,9 @@ int main(int argc, char **argv)
 			t.warmup[2] = optarg;
 			break;
 		case 'P': t.pool_n = parse_uint(optarg, 64); break;
+		case 'M': t.req.mem_max = (uint64_t)parse_uint(optarg, 65536) << 20; break;
+		case 'N': t.req.pids_max = parse_uint(optarg, 4194304); break;
+		case 'D': t.req.disk_max = (uint64_t)parse_uint(optarg, 65536) << 20; break;
 		case 'e':
 			if (nenv >= TOOL_ENV_MAX || !strchr(optarg, '='))
 				usage();
