@@ -51,6 +51,9 @@ int kmod_load_list(const char *list, struct errmsg *reterr);
 int boot_run(struct errmsg *reterr);
 /* Waits up to timeout_ms for path to exist. 0 or -ETIMEDOUT. */
 int boot_wait_path(const char *path, unsigned timeout_ms);
+/* The writable layer's tmpfs root (an O_PATH fd, kept after the switch hides it), or -1. The
+ * caller may take it over. */
+int boot_rw_fd(void);
 
 /* ---- port.c ---- */
 /* Finds the virtio-serial port called name and opens it (read/write, nonblocking, cloexec,
@@ -92,6 +95,87 @@ void chan_recheck(struct chan *c);
 /* Marks the chan hung up: drops a torn frame and unread input, arms READY. */
 void chan_set_hup(struct chan *c);
 
+/* ---- limits.c, limits_calc.c: per-exec limits (schemas/agent-frame.md LIMITS) ---- */
+#define LIMITS_CGROUP_ROOT "/sys/fs/cgroup"
+#define LIMITS_CGROUP_DIR LIMITS_CGROUP_ROOT "/corral"	/* parent of every exec's cgroup */
+#define LIMITS_DISK_SLACK_MIN (64 * 1024)	/* "full": free ≤ max(this, 1 % of the layer) */
+#define LIMITS_NPROC_SLACK 32		/* RLIMIT_NPROC above pids_max when the cgroup enforces
+					 * it, so the exact (and counted) cgroup limit fires first */
+#define LIMITS_PENDING_MAX (2 * AGENT_EXEC_MAX)	/* cgroups waiting for their last process */
+#define LIMITS_NAME_MAX 32
+#define LIMITS_WATCH_MS 500		/* memory pressure check period of a memory-limited exec */
+#define LIMITS_THRASH_PCT 50		/* "full" memory stall share of the time that counts... */
+#define LIMITS_THRASH_MS 3000		/* ...when it lasts this long at the limit: killed */
+
+struct limits_req {
+	uint64_t mem_max;	/* bytes, 0 = none */
+	uint64_t disk_max;	/* bytes, 0 = leave the writable layer's size alone */
+	uint32_t pids_max;	/* 0 = none */
+};
+
+/* One exec's cgroup. */
+struct limits_exec {
+	char name[LIMITS_NAME_MAX];	/* "" = no cgroup (rlimits only) */
+	int procs_fd;			/* its cgroup.procs, for the child to join; -1 after fork */
+	bool mem_limited;		/* memory.max set: watched for thrashing */
+	uint64_t watch_ms;		/* last pressure check (monotonic), 0 = none yet */
+	uint64_t stall_us;		/* memory.pressure "full" total at that check */
+	uint64_t thrash_ms;		/* how long it has been thrashing */
+	bool thrash_killed;		/* the agent killed it for thrashing at its limit */
+};
+
+/* What an exec left behind, read at its exit. */
+struct limits_counters {
+	uint64_t oom_kill;		/* memory.events oom_kill */
+	bool thrash_killed;		/* killed by the agent, thrashing at memory.max */
+	uint64_t pids_max_hits;		/* pids.events max */
+	bool disk_known;		/* the writable layer could be measured */
+	uint64_t disk_free, disk_total;	/* bytes */
+};
+
+/* As PID 1 after boot_run(): oom_score_adj -1000 for the agent, cgroup2 on /sys/fs/cgroup
+ * (mounted when it is not), controllers memory and pids enabled below LIMITS_CGROUP_DIR.
+ * rw_fd: the writable layer's root (O_PATH; limits owns it now), -1 = none. When cgroups cannot
+ * be used, execs get rlimits only and one line says so (ev=limits.no_cgroup). Never fails. */
+void limits_init(int rw_fd);
+bool limits_have_cgroup(void);
+/* Before the fork of exec id: a fresh cgroup with req's limits (memory.max, memory.swap.max 0,
+ * pids.max), and the writable layer resized to disk_max. Fills *ret (ret->name "" when running
+ * without a cgroup: logged). 0; never fails the exec. */
+int limits_exec_begin(uint32_t id, const struct limits_req *req, struct limits_exec *ret);
+/* The child's side, between fork and exec, still root: joins the cgroup. 0 or -errno. */
+int limits_exec_join(const struct limits_exec *le);
+/* RLIMIT_NPROC for the exec's user (0 = leave it): pids_max, plus LIMITS_NPROC_SLACK when the
+ * cgroup enforces pids_max exactly. */
+uint32_t limits_nproc(const struct limits_exec *le, uint32_t pids_max);
+/* After fork (parent): closes procs_fd. */
+void limits_exec_started(struct limits_exec *le);
+/* The exec is over (reaped, pipes closed): reads the counters, removes its cgroup (later, from
+ * limits_sweep(), while processes remain) and returns the limit it hit: "", "memory", "pids",
+ * "disk" (static). */
+const char *limits_exec_end(struct limits_exec *le);
+/* SIGKILL to every process of the exec, also those that left its process group (cgroup.kill).
+ * 0, or -errno (-ENOENT: no cgroup). */
+int limits_exec_kill(const struct limits_exec *le);
+/* Retries removing the cgroups of ended execs (call after reaping). */
+void limits_sweep(void);
+/* Every LIMITS_WATCH_MS while a memory-limited exec runs: at its limit without swap the kernel
+ * may reclaim and re-read the exec's code pages for minutes instead of OOM-killing (it keeps
+ * "making progress"). Processes stalled on memory (PSI "full") ≥ LIMITS_THRASH_PCT % of the time
+ * for LIMITS_THRASH_MS after memory.max was hit: the agent kills the exec's cgroup and reports
+ * "memory", like an OOM kill. true when it killed. */
+bool limits_exec_watch(struct limits_exec *le, uint64_t now_ms);
+/* Pure: "full ... total=N" of a PSI file → N (µs). 0 or -ENOENT/-EINVAL. */
+int limits_parse_psi_full(const char *text, uint64_t *ret);
+/* Pure: one watch step. Adds dt_ms to *thrash_ms when the stall share of dt_ms is at least
+ * LIMITS_THRASH_PCT %, else resets it; true once it reaches LIMITS_THRASH_MS. */
+bool limits_thrash_step(uint64_t stall_us, uint64_t dt_ms, uint64_t *thrash_ms);
+/* Pure (limits_calc.c). Finds "key N" in a cgroup events file: 0 and *ret, -ENOENT, -EINVAL. */
+int limits_parse_event(const char *text, const char *key, uint64_t *ret);
+bool limits_disk_full(uint64_t free_bytes, uint64_t total_bytes);
+/* "memory" (an OOM kill) before "pids" (a refused fork) before "disk" (layer full), else "". */
+const char *limits_verdict(const struct limits_counters *c);
+
 /* ---- spawn.c ---- */
 struct spawn_req {
 	char *const *argv;
@@ -100,6 +184,8 @@ struct spawn_req {
 	const char *cwd;	/* NULL: the user's home */
 	uid_t uid;
 	gid_t gid;
+	const struct limits_exec *limits;	/* NULL: no cgroup */
+	uint32_t nproc;		/* RLIMIT_NPROC, 0 = unchanged */
 };
 
 struct spawn_result {

@@ -4,11 +4,12 @@
  * (the per-VM writable layer), moves /dev into it and makes it the root (MS_MOVE + chroot: the
  * initramfs is rootfs and cannot be pivoted away). Then mounts a fresh /proc with hidepid=2, /sys,
  * and /dev/shm. The disk is never mounted writable; the lower and upper mounts stay only in the
- * hidden old root. It must not start processes or touch the port.
+ * hidden old root (an O_PATH fd of the upper tmpfs is kept for limits.c: boot_rw_fd()). It must not start processes or touch the port.
  */
 #include "agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -25,6 +26,13 @@
 #define BOOT_NEWROOT "/newroot"
 #define BOOT_OVERLAY_OPTS \
 	"lowerdir=" BOOT_LOWER ",upperdir=" BOOT_RW "/upper,workdir=" BOOT_RW "/work"
+
+static int boot_rw = -1;
+
+int boot_rw_fd(void)
+{
+	return boot_rw;
+}
 
 static int boot_mkdir(const char *path, mode_t mode, struct errmsg *reterr)
 {
@@ -90,6 +98,8 @@ static int boot_overlay(struct errmsg *reterr)
 	if (r < 0)
 		return r;
 	r = boot_mount("tmpfs", BOOT_RW, "tmpfs", MS_NOATIME, "mode=0755", reterr);
+	if (r >= 0)	/* kept for limits.c: resized per exec (disk_max), measured at exit */
+		boot_rw = open(BOOT_RW, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (r >= 0)
 		r = boot_mkdir(BOOT_RW "/upper", 0755, reterr);
 	if (r >= 0)
@@ -121,6 +131,19 @@ static int boot_switch(struct errmsg *reterr)
 	return 0;
 }
 
+static int boot_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		r = -errno;
+	fd_close(fd);
+	return r;
+}
+
 /* Kernel interfaces inside the final root. */
 static int boot_late(struct errmsg *reterr)
 {
@@ -135,6 +158,9 @@ static int boot_late(struct errmsg *reterr)
 	if (r < 0)
 		return r;
 	(void)sethostname("corral", 6);
+	/* Yama: a user process may ptrace only its own descendants (another exec of the same uid
+	 * is off limits; the agent, root, is anyway). Best effort: absent without Yama. */
+	(void)boot_write("/proc/sys/kernel/yama/ptrace_scope", "1");
 	return 0;
 }
 

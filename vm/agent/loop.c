@@ -34,6 +34,7 @@ struct proc {
 	pid_t pid;
 	int fds[2];		/* stdout, stderr read ends; -1 after EOF */
 	int status;
+	struct limits_exec lim;	/* its cgroup (limits.c) */
 };
 
 struct loop {
@@ -67,6 +68,9 @@ static int loop_exec(struct loop *l, const struct wire_frame *f)
 		.argv = f->argv, .env = f->env, .envc = f->envc, .cwd = f->cwd,
 		.uid = f->uid, .gid = f->gid,
 	};
+	struct limits_req lreq = { .mem_max = f->mem_max, .disk_max = f->disk_max,
+				   .pids_max = f->pids_max };
+	struct limits_exec lim;
 	struct wire_frame started = { .type = WIRE_FRAME_STARTED, .id = f->id };
 	struct spawn_result res;
 	struct errmsg em = { "" };
@@ -81,13 +85,20 @@ static int loop_exec(struct loop *l, const struct wire_frame *f)
 	if (!p)
 		return chan_send_error(&l->chan, f->id, EAGAIN, "%d execs running, limit reached",
 				       AGENT_EXEC_MAX);
+	if (f->uid == 0 || f->gid == 0)	/* spawn refuses it too; no cgroup for it */
+		return chan_send_error(&l->chan, f->id, EPERM, "uid/gid 0 is not allowed");
+	(void)limits_exec_begin(f->id, &lreq, &lim);
+	req.limits = &lim;
+	req.nproc = limits_nproc(&lim, f->pids_max);
 	r = spawn_start(&req, &res, &em);
+	limits_exec_started(&lim);
 	if (r < 0) {
+		(void)limits_exec_end(&lim);
 		log_info("exec.failed", "id=%u err=%s", f->id, errno_name(r));
 		return chan_send_error(&l->chan, f->id, r, "%s", em.msg);
 	}
 	*p = (struct proc){ .used = true, .id = f->id, .pid = res.pid,
-			    .fds = { res.out_fd, res.err_fd } };
+			    .fds = { res.out_fd, res.err_fd }, .lim = lim };
 	started.pid = res.pid;
 	log_debug("exec.started", "id=%u pid=%d", f->id, (int)res.pid);
 	return chan_send(&l->chan, &started);
@@ -102,6 +113,9 @@ static int loop_signal(struct loop *l, const struct wire_frame *f)
 	if (f->signal <= 0 || f->signal >= NSIG)
 		return chan_send_error(&l->chan, f->id, EINVAL, "signal %d out of range",
 				       (int)f->signal);
+	/* SIGKILL reaches every process of the exec, also those that left its process group */
+	if (f->signal == SIGKILL && limits_exec_kill(&p->lim) == 0)
+		return 0;
 	if (kill(-p->pid, f->signal) < 0)
 		return chan_send_error(&l->chan, f->id, errno, "kill(-%d, %d)", (int)p->pid,
 				       (int)f->signal);
@@ -192,6 +206,7 @@ static void loop_signals(struct loop *l)
 			chan_recheck(&l->chan);
 	}
 	loop_reap(l);		/* SIGCHLD coalesces: always sweep */
+	limits_sweep();		/* cgroups of ended execs whose last process just went */
 }
 
 /* Reads one chunk from a pipe into an OUTPUT frame. */
@@ -226,6 +241,7 @@ static void loop_finish(struct loop *l)
 		if (!p->used || !p->reaped || p->fds[0] >= 0 || p->fds[1] >= 0)
 			continue;
 		ex.id = p->id;
+		snprintf(ex.limit, sizeof(ex.limit), "%s", limits_exec_end(&p->lim));
 		if (WIFSIGNALED(p->status)) {
 			ex.signal = WTERMSIG(p->status);
 			ex.exit_code = -1;
@@ -233,8 +249,8 @@ static void loop_finish(struct loop *l)
 			ex.exit_code = WEXITSTATUS(p->status);
 		}
 		(void)chan_send(&l->chan, &ex);
-		log_debug("exec.exited", "id=%u pid=%d code=%d signal=%d", p->id, (int)p->pid,
-			  (int)ex.exit_code, (int)ex.signal);
+		log_debug("exec.exited", "id=%u pid=%d code=%d signal=%d limit=%s", p->id,
+			  (int)p->pid, (int)ex.exit_code, (int)ex.signal, ex.limit);
 		p->used = false;
 	}
 }
@@ -260,6 +276,26 @@ static void loop_frames(struct loop *l)
 		(void)loop_dispatch(l, f);
 		wire_frame_free(f);
 	}
+}
+
+/* Memory-limited execs are checked for thrashing every LIMITS_WATCH_MS (limits.c). Returns the
+ * poll timeout that keeps the checks on time, given the loop's own (-1 = none). */
+static int loop_watch(struct loop *l, int timeout)
+{
+	uint64_t now = time_mono_ms();
+	bool any = false;
+
+	for (size_t i = 0; i < AGENT_EXEC_MAX; i++) {
+		struct proc *p = &l->procs[i];
+
+		if (!p->used || p->reaped || !p->lim.mem_limited || p->lim.thrash_killed)
+			continue;
+		(void)limits_exec_watch(&p->lim, now);
+		any = true;
+	}
+	if (any && (timeout < 0 || timeout > LIMITS_WATCH_MS))
+		return LIMITS_WATCH_MS;
+	return timeout;
 }
 
 /* A few chunks of a running get per turn: the pipes of other execs are polled in between. */
@@ -357,6 +393,7 @@ int loop_run(int port_fd, bool is_stream)
 		n += proxy_pollfds(l->proxy, pfd + np, room);
 		if (proxy_busy(l->proxy) && (timeout < 0 || timeout > 1000))
 			timeout = 1000;		/* head timeouts */
+		timeout = loop_watch(l, timeout);
 		r = poll(pfd, n, timeout);
 		if (r < 0) {
 			if (errno != EINTR)

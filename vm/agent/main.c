@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 	r = boot_run(&em);
 	if (r < 0)
 		agent_fatal("boot: %s (%s)", em.msg, errno_name(r));
+	limits_init(boot_rw_fd());	/* never fails: without cgroups, rlimits only */
 	fd = port_open(AGENT_PORT_NAME, AGENT_DEV_WAIT_MS, &em);
 	if (fd < 0)
 		agent_fatal("port: %s (%s)", em.msg, errno_name(fd));

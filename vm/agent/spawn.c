@@ -3,7 +3,8 @@
  * group, stdin from /dev/null, stdout/stderr pipes, default signal state, an empty capability
  * bounding set, the requested unprivileged uid/gid (uid or gid 0 is refused before forking),
  * no_new_privs (so set-uid files cannot give root back), umask 022, the cwd (or the user's home),
- * and the env with PATH and HOME defaulted. A failing step in the child is reported through a
+ * and the env with PATH and HOME defaulted. Before dropping root it joins the exec's cgroup and
+ * sets RLIMIT_NPROC (limits.c chose both), so every process of the exec is counted. A failing step in the child is reported through a
  * close-on-exec pipe as (step, errno), so the caller can answer with an ERROR frame.
  * It must not wait for the process or read its output: loop.c does that.
  */
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,9 +32,9 @@
 
 extern char **environ;
 
-enum spawn_step { STEP_SETUP, STEP_CAPS, STEP_IDS, STEP_CWD, STEP_EXEC };
+enum spawn_step { STEP_SETUP, STEP_CAPS, STEP_IDS, STEP_CWD, STEP_EXEC, STEP_LIMITS };
 static const char *const step_names[] = { "set up stdio/session", "drop capabilities",
-					  "set uid/gid", "chdir", "exec" };
+					  "set uid/gid", "chdir", "exec", "set limits" };
 
 struct spawn_fail {
 	int step;
@@ -100,6 +102,15 @@ static __attribute__((noreturn)) void spawn_child(const struct spawn_req *req, c
 	if (setsid() < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		spawn_child_fail(fail_w, STEP_SETUP);
 	umask(022);
+	/* still root: join the exec's cgroup (limits.c) and cap the user's processes */
+	if (limits_exec_join(req->limits) < 0)
+		spawn_child_fail(fail_w, STEP_LIMITS);
+	if (req->nproc) {
+		struct rlimit rl = { req->nproc, req->nproc };
+
+		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
+			spawn_child_fail(fail_w, STEP_LIMITS);
+	}
 	for (int cap = 0; cap < SPAWN_CAP_MAX; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
 			break;
