@@ -8,6 +8,7 @@
 #     a name not in the allowlist → 403 with the reason (HTTP and CONNECT)
 #     CONNECT with a TLS SNI naming another host, or no SNI → refused, the server sees nothing
 #     a keep-alive stream whose second request carries Host: another domain → closed, never sent
+#     66 clients at once → 64 streams, the others 503
 #     more than --egress-max-bytes through the proxy → the job's streams are cut
 #   template `default` (network none): no proxy variables, the proxy answers 403 "network
 #     disabled", direct connects to 10.0.2.2, 169.254.169.254, the host's ports all fail
@@ -147,6 +148,17 @@ def smuggle():
     s.sendall(f"GET http://web.corral.test:{H}/first HTTP/1.1\r\nHost: web.corral.test:{H}\r\nHost: evil.corral.test:{H}\r\n\r\n".encode())
     return response(s)
 show("two-hosts", smuggle)
+def many():     # the agent holds 64 streams at once; one more client gets 503
+    socks, codes = [], []
+    for i in range(66):
+        s = socket.create_connection(("127.0.0.1", 3128), timeout=60)
+        s.sendall(f"GET http://web.corral.test:{H}/many HTTP/1.1\r\nHost: web.corral.test:{H}\r\n\r\n".encode())
+        codes.append(response(s).split(" ")[1])
+        socks.append(s)     # kept open: keep-alive holds the stream
+    for s in socks:
+        s.close()
+    return " ".join(f"{codes.count(c)}x{c}" for c in sorted(set(codes)))
+show("streams", many)
 show("big", lambda: len(urllib.request.urlopen(f"http://web.corral.test:{H}/big", timeout=60).read()))
 '
 accepts=$(grep -c '^accept' "$T/tls.log" || true)
@@ -173,6 +185,7 @@ assert_eq "keep-alive, second Host another domain" \
 assert_eq "keep-alive, second Host header another domain" \
 	"keepalive-host HTTP/1.1 200 OK hello from web | closed" "$(line keepalive-host)"
 assert_eq "two Host headers" "two-hosts closed" "$(line two-hosts)"
+assert_eq "64 streams per job" "streams 64x200 2x503" "$(line streams)"
 assert_contains "byte cap" "$(line big)" "big ERR"
 # what the servers saw: the allowed requests only, each with its own host, in origin form
 grep -q "evil" "$T/web.log" "$T/tls.log" && fail "a refused request reached a server: $(cat "$T/web.log" "$T/tls.log")"
