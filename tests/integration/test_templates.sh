@@ -1,6 +1,6 @@
-# Templates (issue 4, worker side): records in the Redis hash corral:templates decide what a job
-# runs with. The worker serves a warm pool for template `big` (2 vCPUs, 512 MiB, template env,
-# 3 s timeout, no warm-up) and nothing else. Checks:
+# Templates (issue 4, worker side): records in the Redis hash corral:templates (written with
+# `corral template create`) decide what a job runs with. The worker serves a warm pool for
+# template `big` (2 vCPUs, 512 MiB, template env, 3 s timeout, no warm-up) and nothing else. Checks:
 #  - a job on big sees nproc = 2 and MemTotal ~ 512 MiB, gets the template's env with its own
 #    value winning per key; its VM and a second job's come warm from the pool (no pool.miss for
 #    big, claimed->vm well under a cold boot, warm hand-outs = 2); the registry lists big@1;
@@ -20,15 +20,6 @@ done
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 Q='corral:{q}:jobs'
 
-# tset NAME VERSION PYTHON-DICT: writes a template record (what `corral template create` does).
-tset() {
-	"$PY" - "$@" <<'PY' | rcli -x HSET corral:templates "$1" >/dev/null
-import ast, msgpack, sys, time
-rec = {"v": 1, "name": sys.argv[1], "version": int(sys.argv[2]), "created_ms": int(time.time() * 1000)}
-rec.update(ast.literal_eval(sys.argv[3]))
-sys.stdout.buffer.write(msgpack.packb(rec))
-PY
-}
 # job ID PYTHON-DICT: XADDs a v1 job (no timeout_ms unless the dict has one).
 job() {
 	"$PY" - "$@" <<'PY' | rcli -x XADD "$Q" '*' job >/dev/null
@@ -48,9 +39,9 @@ memtotal_mib() { echo "$1" | awk '/^MemTotal:/ {print int($2 / 1024)}'; }
 PROBE='nproc; grep MemTotal /proc/meminfo; echo "env $GREETING $KEEP"'
 
 start_redis
-tset big 1 "{'vcpus': 2, 'memory_mib': 512, 'env': ['GREETING=from-template', 'KEEP=template'],
-	     'timeout_ms': 3000, 'warmup': ''}"
-tset wide 1 "{'vcpus': 2, 'memory_mib': 320, 'warmup': ''}"
+corral template create big --vcpus 2 --memory 512 --env GREETING=from-template \
+	--env KEEP=template --timeout 3 --warmup '' >/dev/null
+corral template create wide --vcpus 2 --memory 320 --warmup '' >/dev/null
 CORRAL_TEST_CONCURRENCY=2 start_corrald --template big --pool-min 1 --pool-max 1 \
 	--metrics-port "$PORT"
 
@@ -115,7 +106,9 @@ assert_eq "n2 state" succeeded "$(field n2 state)"
 assert_eq "n2 output" "after nope" "$(corral logs n2)"
 
 # ---- replacing big: a new pool, the next job sees the new size ----
-tset big 2 "{'vcpus': 1, 'memory_mib': 384, 'env': ['GREETING=v2'], 'warmup': ''}"
+corral template create big --replace --memory 384 --env GREETING=v2 --warmup '' >/dev/null
+assert_eq "big's version in Redis" 2 "$(corral template show big --json |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')"
 v2_ready() {
 	[ "$(metric 'corral_template_version{template="big"}')" = 2 ] && big_ready
 }
