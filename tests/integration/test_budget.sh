@@ -1,7 +1,7 @@
 # Budget (issue 4): two workers on one queue. `small` has --mem-budget 300 (one 256 MiB VM) and
 # --concurrency 4 and a warm pool (min 1, max 2); `big` has the default budget and
 # --concurrency 2, no pool. A burst of 10 jobs (1.5 s each) must all succeed, and at no sampled
-# moment (every 50 ms, from /proc: distinct VM dirs of live QEMU processes under small's run dir) may
+# moment (every 50 ms, from /proc: live QEMU processes under small's run dir, by VM dir) may
 # small run more than one VM — its pool VM included — while it holds no more than one job at a
 # time (result timings on small: it claims only what its
 # budget can start: a job is claimed after the previous one's VM is gone, i.e. claimed..exited
@@ -36,7 +36,7 @@ wait_for 300 pool_ready
 CORRAL_TEST_CONCURRENCY=2 start_worker big --no-pool
 assert_eq "small's budget" 300 "$(metric 'corral_budget_memory_mib{kind="total"}')"
 
-# the sampler: the most VMs small ever had at once (QEMU and any wrapper share a vm dir)
+# the sampler: the most VMs small ever had at once (QEMU processes, by vm dir)
 "$PY" - "$RUN_DIR/small/" "$T/sampler.stop" >"$T/sampler.out" 2>"$T/sampler.err" <<'PY' &
 import os, re, sys, time
 root, stop = sys.argv[1], sys.argv[2]
@@ -56,6 +56,9 @@ while not os.path.exists(stop):
             with open(f"/proc/{pid}/status") as f:
                 if any(l.startswith(("ShdPnd:", "SigPnd:")) and int(l.split()[1], 16) & 0x100
                        for l in f):
+                    continue
+            with open(f"/proc/{pid}/comm") as f:	# QEMU itself, not its jail wrapper
+                if not f.read().startswith("qemu-system"):
                     continue
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
