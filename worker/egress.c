@@ -249,6 +249,10 @@ static void on_read(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	if (want > sizeof(chunk))
 		want = sizeof(chunk);
+	if (want == 0 || s->down_unacked >= WIRE_NET_WINDOW) {	/* window shut: wait for an ack */
+		ev_io_stop(s->e->loop, &s->rio);
+		return;
+	}
 	n = recv(s->fd, chunk, want, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
