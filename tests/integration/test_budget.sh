@@ -6,6 +6,7 @@
 # time (result timings on small: it claims only what its
 # budget can start: a job is claimed after the previous one's VM is gone, i.e. claimed..exited
 # never overlap). Both workers ran jobs; small's registry record and metrics show its budget.
+# Then queue lag (XINFO GROUPS) grows a pool of min 0 on a worker of concurrency 1.
 source "$SRC_DIR/tests/lib/harness.sh"
 
 PY=
@@ -17,11 +18,11 @@ Q='corral:{q}:jobs'
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 N=10
 
-job() {	# job ID: a 1.5 s job on the default template
-	"$PY" - "$1" <<'PY' | rcli -x XADD "$Q" '*' job >/dev/null
+job() {	# job ID [SECONDS]: a 1.5 s (or SECONDS) job on the default template
+	"$PY" - "$1" "${2:-1.5}" <<'PY' | rcli -x XADD "$Q" '*' job >/dev/null
 import msgpack, sys
 sys.stdout.buffer.write(msgpack.packb({"v": 1, "id": sys.argv[1], "timeout_ms": 60000,
-	"argv": ["sh", "-c", "sleep 1.5; echo done"]}))
+	"argv": ["sh", "-c", "sleep %s; echo done" % sys.argv[2]]}))
 PY
 }
 metric() {
@@ -111,3 +112,15 @@ assert_contains "small's registry budget" "$(rcli HGET 'corral:{q}:worker:small'
 grep -q 'ev=budget.set mem_mib=300 ' "$T/small.log" || fail "small did not log its budget"
 worker_alive small || fail "small died"
 worker_alive big || fail "big died"
+
+# ---- queue lag grows a pool: one worker, concurrency 1, pool min 0; four 3 s jobs queued, so
+# the group's lag (XINFO GROUPS, read every registry period) is > 0 and the pool grows for it ----
+stop_worker small
+stop_worker big
+start_worker lag --pool-min 0 --pool-max 3 --pool-warmup ''
+for i in 1 2 3 4; do job "l$i" 3; done
+wait_for 60 grep -q 'ev=pool.grow pool=default target=[0-9]* by=[0-9]* why=lag' "$T/lag.log"
+for i in 1 2 3 4; do wait_for 120 corral result --json "l$i"; done
+for i in 1 2 3 4; do assert_eq "l$i state" succeeded "$(result_field "l$i" state)"; done
+note "lag: $(grep -o 'ev=pool.grow .*why=lag' "$T/lag.log" | head -1)"
+
