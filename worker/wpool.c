@@ -421,8 +421,9 @@ int wpool_vm_start_tpl(struct vm_runtime *rt, const struct wire_template *t,
 				 (unsigned long long)wp.budget.mem_mib);
 		return -EAGAIN;
 	}
-	log_info("pool.miss", "template=%s reason=%s fallback=boot", t->name,
-		 w ? "empty" : "not_served");
+	if (wp.pools_on)	/* --no-pool: every boot is cold, nothing missed */
+		log_info("pool.miss", "template=%s reason=%s fallback=boot", t->name,
+			 w ? "empty" : "not_served");
 	r = vm_start_with(rt, &sc, ev, ud, ret, reterr);
 	if (r == -ENOENT)
 		return errmsg_set(reterr, r, "image '%s' not available on this worker", eff->image);
