@@ -70,7 +70,7 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
 servers=$!
-trap 'rc=$?; kill $servers 2>/dev/null; (exit $rc); harness_cleanup' EXIT
+trap 'rc=$?; set +e; kill $servers 2>/dev/null; (exit $rc); harness_cleanup' EXIT
 wait_for 20 python3 -c "import socket; socket.create_connection(('127.0.0.1', $H)); socket.create_connection(('127.0.0.1', $S))"
 
 EGRESS_NAMES=(--egress-resolve web.corral.test=127.0.0.1 --egress-resolve tls.corral.test=127.0.0.1
