@@ -18,7 +18,7 @@ mkdir -p "$L"
 mkdir -p /srv
 GF=$(mktemp -d /srv/ct-files.XXXXXX)
 chmod 755 "$GF"
-trap 'rc=$?; rm -rf "$GF"; (exit $rc); harness_cleanup' EXIT
+trap 'rc=$?; set +e; rm -rf "$GF"; (exit $rc); harness_cleanup' EXIT
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t \
 	GIT_COMMITTER_EMAIL=t@example.com GIT_CONFIG_NOSYSTEM=1 HOME=$T
 

@@ -1,5 +1,6 @@
-# Attack: reach the host or the outside from a job. A job has no NIC at all (no network
-# permission exists yet, so no job has a path out): connects to the QEMU user-net gateway
+# Attack: reach the host or the outside from a job. A job has no NIC at all, and a job whose
+# template has no network permission (here: the default) has no path out even through the guest's
+# egress proxy (test_egress.sh covers the allowed path): connects to the QEMU user-net gateway
 # 10.0.2.2, the cloud metadata address 169.254.169.254, a TCP listener on the host's loopback
 # (standing in for Redis and the worker's ports) and a public address all fail, DNS fails, and the
 # listener never sees a connection. QEMU itself runs in an empty network namespace when jailed.
@@ -16,7 +17,7 @@ while True:
     c, a = s.accept(); open(sys.argv[2], "a").write("hit %s\n" % (a,)); c.close()
 PY
 listener=$!
-trap 'rc=$?; kill $listener 2>/dev/null; (exit $rc); harness_cleanup' EXIT
+trap 'rc=$?; set +e; kill $listener 2>/dev/null; (exit $rc); harness_cleanup' EXIT
 
 out=$(corral run --timeout 60 -- python3 -c '
 import socket, sys
