@@ -63,6 +63,8 @@ void outcome_print(FILE *f, const struct wire_result *r)
 		fprintf(f, "signal:     %d\n", (int)r->signal);
 	if (r->reason[0])
 		fprintf(f, "reason:     %s\n", r->reason);
+	if (r->limit[0])
+		fprintf(f, "limit:      %s\n", r->limit);
 	fprintf(f, "attempt:    %u\n", (unsigned)r->attempt);
 	fprintf(f, "worker:     %s\n", r->worker[0] ? r->worker : "-");
 	fprintf(f, "accel:      %s\n", r->accel[0] ? r->accel : "-");
