@@ -36,7 +36,9 @@ wait_result() { wait_for "${2:-180}" corral result --json "$1"; }
 field() { result_field "$@"; }
 log() { cat "$T/corrald.log"; }
 memtotal_mib() { echo "$1" | awk '/^MemTotal:/ {print int($2 / 1024)}'; }
-PROBE='nproc; grep MemTotal /proc/meminfo; echo "env $GREETING $KEEP"'
+PROBE='nproc; grep MemTotal /proc/meminfo; echo "env $GREETING $KEEP"
+cg=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)
+echo "limits $(cat $cg/memory.max 2>/dev/null || echo none) $(cat $cg/pids.max 2>/dev/null || echo none)"'
 
 start_redis
 corral template create big --vcpus 2 --memory 512 --env GREETING=from-template \
@@ -58,6 +60,14 @@ assert_eq "a1 nproc" 2 "$(echo "$out" | sed -n 1p)"
 mt=$(memtotal_mib "$out")
 [ "$mt" -ge 440 ] && [ "$mt" -le 512 ] || fail "a1 MemTotal ${mt} MiB, expected ~512"
 assert_contains "a1 env (template value, job's wins)" "$out" "env from-template job"
+# the exec's limits come from the template: memory - 48 MiB, pids 512 (an agent built before
+# limits existed has no per-exec cgroup: then the line says none)
+lim=$(echo "$out" | sed -n 's/^limits //p')
+if [ "$lim" = "none none" ]; then
+	note "the guest agent has no per-exec limits (old image): limits not checked"
+else
+	assert_eq "a1 limits (memory.max pids.max)" "$(((512 - 48) << 20)) 512" "$lim"
+fi
 wait_for 120 big_ready
 job a2 "{'template': 'big', 'argv': ['true']}"
 wait_result a2
