@@ -267,7 +267,8 @@ void job_renew_now(struct job *j)
 
 	/* every phase in which the attempt holds the entry and works on it */
 	if (j->hb_ticket || (j->sm.phase != JOB_BOOTING && j->sm.phase != JOB_PREPARING &&
-			     j->sm.phase != JOB_RUNNING && j->sm.phase != JOB_COLLECTING))
+			     j->sm.phase != JOB_RUNNING && j->sm.phase != JOB_REAPING &&
+			     j->sm.phase != JOB_COLLECTING))
 		return;
 	t = ticket_in(j, &j->hb_ticket);
 	if (t && lease_renew(j->env->cmd, j->env->k, &id, on_renewed, t) < 0)
@@ -391,9 +392,9 @@ static void vm_on_output(struct vm *vm, uint32_t exec_id, int fd, const uint8_t 
 static void vm_on_exited(struct vm *vm, uint32_t exec_id, int exit_code, int sig, void *ud)
 {
 	struct job *j = ud;
-	struct job_sm_in in = { .kind = JOB_IN_EXITED, .code = exit_code, .sig = sig };
+	struct job_sm_in in = { .kind = JOB_IN_EXITED, .code = exit_code, .sig = sig,
+				.limit = vm_exit_limit(vm) };
 
-	(void)vm;
 	if (exec_id != j->exec_id)
 		return;
 	j->t.exited_ms = time_now_ms();
@@ -619,6 +620,23 @@ const struct wire_template *job_template(const struct job *j)
 	return j->tpl_state == JOB_TPL_OK ? j->tpl : NULL;
 }
 
+/* The exec's limits inside the guest (issue 6), from the job's template (issue 4): all of its
+ * memory but what the guest kernel and the agent need (tmpl_mem_max_bytes: 48 MiB), its pids, and
+ * a writable layer of disk_mib but at most half the memory (the layer lives in guest RAM and its
+ * files count against the job's memory, so a layer as big as the memory limit would always hit
+ * that one first). */
+static void job_limits(struct job *j, struct vm_exec_req *req)
+{
+	uint64_t mem = j->eff.memory_mib, disk = j->eff.disk_mib;
+
+	if (disk > mem / 2)
+		disk = mem / 2;
+	req->mem_max = tmpl_mem_max_bytes(j->eff.memory_mib);
+	req->pids_max = j->eff.pids_max;
+	req->disk_max = disk << 20;
+	job_sm_set_limits(&j->sm, req->mem_max, req->pids_max, req->disk_max);
+}
+
 static size_t envc_of(char *const *env)
 {
 	size_t n = 0;
@@ -643,6 +661,7 @@ static void do_exec(struct job *j)
 	struct errmsg err = { "" };
 	int r;
 
+	job_limits(j, &req);
 	ev_timer_set(&j->timeout, j->wj->timeout_ms / 1000.0, 0.);
 	ev_timer_start(j->env->loop, &j->timeout);
 	/* network = allow: the guest proxy's address in HTTP(S)_PROXY (issue 6) */
@@ -679,6 +698,15 @@ static void do_kill(struct job *j)
 		(void)vm_signal(j->vm, j->exec_id, SIGKILL);
 }
 
+/* After a kill without outputs to collect: the timeout timer now bounds the wait for the EXIT
+ * (JOB_IN_TIMEOUT in REAPING = the grace is over). */
+static void do_reap(struct job *j)
+{
+	ev_timer_stop(j->env->loop, &j->timeout);
+	ev_timer_set(&j->timeout, JOB_REAP_GRACE_MS / 1000.0, 0.);
+	ev_timer_start(j->env->loop, &j->timeout);
+}
+
 static int encode_final(struct job *j)
 {
 	struct wire_result res;
@@ -698,6 +726,7 @@ static int encode_final(struct job *j)
 	res.stdout_bytes = j->sm.stdout_bytes;
 	res.stderr_bytes = j->sm.stderr_bytes;
 	res.truncated = j->sm.truncated;
+	snprintf(res.limit, sizeof(res.limit), "%s", j->sm.limit);
 	j->t.written_ms = time_now_ms();
 	res.t = j->t;
 	if (!j->sm.invalid)
@@ -733,10 +762,11 @@ static void do_final(struct job *j)
 			 j->entry_id, reason);
 	else
 		log_info("job.finished",
-			 "job=%s entry=%s attempt=%u state=%s exit=%d signal=%d reason=%s "
+			 "job=%s entry=%s attempt=%u state=%s exit=%d signal=%d limit=%s reason=%s "
 			 "stdout=%llu stderr=%llu truncated=%d run_ms=%llu",
 			 j->id, j->entry_id, (unsigned)j->sm.attempt, state_name(j->sm.state),
-			 j->sm.has_exit_code ? j->sm.exit_code : -1, (int)j->sm.signal, reason,
+			 j->sm.has_exit_code ? j->sm.exit_code : -1, (int)j->sm.signal,
+			 j->sm.limit[0] ? j->sm.limit : "none", reason,
 			 (unsigned long long)j->sm.stdout_bytes,
 			 (unsigned long long)j->sm.stderr_bytes, (int)j->sm.truncated,
 			 (unsigned long long)(j->t.exited_ms && j->t.started_ms
@@ -799,6 +829,8 @@ static void apply(struct job *j, const struct job_sm_out *out, int fd, const uin
 		do_stop(j);
 	if (out->acts & JOB_ACT_KILL)
 		do_kill(j);
+	if (out->acts & JOB_ACT_REAP)
+		do_reap(j);
 	if (out->acts & JOB_ACT_START_VM) {
 		ev_timer_set(&j->heartbeat, j->env->lease_ms / 3000.0, j->env->lease_ms / 3000.0);
 		ev_timer_start(j->env->loop, &j->heartbeat);

@@ -10,8 +10,8 @@
 
 const char *job_phase_name(enum job_phase p)
 {
-	static const char *const names[] = { "lookup",	   "booting",	 "preparing", "running",
-					     "collecting", "writing", "done" };
+	static const char *const names[] = { "lookup",	   "booting", "preparing", "running",
+					     "reaping",	   "collecting", "writing", "done" };
 
 	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "?";
 }
@@ -30,6 +30,48 @@ void job_sm_init(struct job_sm *sm, uint32_t timeout_ms, uint64_t output_max,
 		sm->state = WIRE_STATE_DEAD;
 		snprintf(sm->reason, sizeof(sm->reason), "%s", invalid_reason);
 	}
+}
+
+void job_sm_set_limits(struct job_sm *sm, uint64_t mem_max, uint32_t pids_max, uint64_t disk_max)
+{
+	sm->mem_max = mem_max;
+	sm->pids_max = pids_max;
+	sm->disk_max = disk_max;
+}
+
+static void set_limit(struct job_sm *sm, const char *limit)
+{
+	snprintf(sm->limit, sizeof(sm->limit), "%s", limit);
+}
+
+/* The guest limit the agent reported (NULL/"": none) becomes the job's limit, said first in
+ * the reason; an OOM kill's reason stands alone (the SIGKILL is implied). */
+static void guest_limit(struct job_sm *sm, const char *limit)
+{
+	char was[WIRE_REASON_MAX + 1], what[96];
+	const unsigned long long mib = 1024 * 1024;
+
+	if (!limit || !*limit || !wire_limit_valid(limit, true))
+		return;
+	set_limit(sm, limit);
+	snprintf(was, sizeof(was), "%s", sm->reason);
+	if (strcmp(limit, "memory") == 0) {
+		if (sm->mem_max)
+			snprintf(sm->reason, sizeof(sm->reason), "memory limit %llu MiB hit (OOM kill)",
+				 (unsigned long long)sm->mem_max / mib);
+		else
+			snprintf(sm->reason, sizeof(sm->reason), "out of memory (OOM kill)");
+		return;
+	}
+	if (strcmp(limit, "pids") == 0)
+		snprintf(what, sizeof(what), "pids limit %u hit", (unsigned)sm->pids_max);
+	else
+		snprintf(what, sizeof(what), "disk limit %llu MiB full",
+			 (unsigned long long)sm->disk_max / mib);
+	if (was[0])
+		snprintf(sm->reason, sizeof(sm->reason), "%.50s; %.200s", what, was);
+	else
+		snprintf(sm->reason, sizeof(sm->reason), "%s", what);
 }
 
 void job_sm_set_needs(struct job_sm *sm, unsigned needs)
@@ -98,9 +140,15 @@ static void vm_failed(struct job_sm *sm, struct job_sm_out *out, const char *tex
 }
 
 /* The process is over (or being killed: kill) with final state st: collect the outputs first
- * when the job has any. */
+ * when the job has any; a killed process's EXIT is awaited (REAPING) for the guest's limit. */
 static void ended(struct job_sm *sm, struct job_sm_out *out, enum wire_state st, bool kill)
 {
+	if (!(sm->needs & JOB_NEED_COLLECT) && kill) {
+		sm->phase = JOB_REAPING;
+		sm->state = st;
+		out->acts |= JOB_ACT_KILL | JOB_ACT_REAP;
+		return;
+	}
 	if (!(sm->needs & JOB_NEED_COLLECT)) {
 		finish(sm, out, st);
 		return;
@@ -135,20 +183,27 @@ static void on_output(struct job_sm *sm, const struct job_sm_in *in, struct job_
 	sm->truncated = true;
 	snprintf(sm->reason, sizeof(sm->reason), "output limit %llu bytes exceeded",
 		 (unsigned long long)sm->output_max);
+	set_limit(sm, "output");
 	ended(sm, out, WIRE_STATE_FAILED, true);
 }
 
 static void on_exited(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
 {
+	enum wire_state st = WIRE_STATE_FAILED;
+
 	if (in->code >= 0) {
 		sm->has_exit_code = true;
 		sm->exit_code = in->code;
-		ended(sm, out, in->code == 0 ? WIRE_STATE_SUCCEEDED : WIRE_STATE_FAILED, false);
-		return;
+		if (in->code == 0)
+			st = WIRE_STATE_SUCCEEDED;
+	} else {
+		sm->signal = in->sig > 0 ? in->sig : 0;
+		snprintf(sm->reason, sizeof(sm->reason), "killed by signal %d", (int)sm->signal);
 	}
-	sm->signal = in->sig > 0 ? in->sig : 0;
-	snprintf(sm->reason, sizeof(sm->reason), "killed by signal %d", (int)sm->signal);
-	ended(sm, out, WIRE_STATE_FAILED, false);
+	guest_limit(sm, in->limit);
+	if (strcmp(sm->limit, "memory") == 0)
+		st = WIRE_STATE_FAILED;	/* an OOM kill fails the job even if the process exited 0 */
+	ended(sm, out, st, false);
 }
 
 static void step_running(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
@@ -178,6 +233,7 @@ static void step_running(struct job_sm *sm, const struct job_sm_in *in, struct j
 		break;
 	case JOB_IN_TIMEOUT:
 		snprintf(sm->reason, sizeof(sm->reason), "timeout %u ms", (unsigned)sm->timeout_ms);
+		set_limit(sm, "time");
 		ended(sm, out, WIRE_STATE_TIMED_OUT, true);
 		break;
 	default:
@@ -264,11 +320,34 @@ static void step_preparing(struct job_sm *sm, const struct job_sm_in *in, struct
 	}
 }
 
+/* Killed, final state decided: the EXIT (with the guest's limit) or the end of the grace, a
+ * cancel or the VM dying writes that state. */
+static void step_reaping(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
+{
+	switch (in->kind) {
+	case JOB_IN_EXITED:
+		guest_limit(sm, in->limit);
+		finish(sm, out, sm->state);
+		break;
+	case JOB_IN_TIMEOUT:
+	case JOB_IN_CANCEL:
+	case JOB_IN_VM_FAILED:
+		finish(sm, out, sm->state);
+		break;
+	default:
+		break;
+	}
+}
+
 /* The final state is decided; only the artefacts are still coming. Whatever ends the
- * collection (getend, its time limit, a cancel, the VM dying) writes that state. */
+ * collection (getend, its time limit, a cancel, the VM dying) writes that state. A killed
+ * process's EXIT may still name a guest limit. */
 static void step_collecting(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out)
 {
 	switch (in->kind) {
+	case JOB_IN_EXITED:
+		guest_limit(sm, in->limit);
+		break;
 	case JOB_IN_COLLECTED:
 	case JOB_IN_CANCEL:
 	case JOB_IN_VM_FAILED:
@@ -291,7 +370,8 @@ void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_ou
 	}
 	if (in->kind == JOB_IN_ABANDON) {
 		if (sm->phase == JOB_BOOTING || sm->phase == JOB_PREPARING ||
-		    sm->phase == JOB_RUNNING || sm->phase == JOB_COLLECTING) {
+		    sm->phase == JOB_RUNNING || sm->phase == JOB_REAPING ||
+		    sm->phase == JOB_COLLECTING) {
 			sm->phase = JOB_WRITING;
 			sm->retry = false;
 			snprintf(sm->reason, sizeof(sm->reason), "worker stopping");
@@ -350,6 +430,9 @@ void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_ou
 		break;
 	case JOB_RUNNING:
 		step_running(sm, in, out);
+		break;
+	case JOB_REAPING:
+		step_reaping(sm, in, out);
 		break;
 	case JOB_COLLECTING:
 		step_collecting(sm, in, out);

@@ -9,13 +9,19 @@
  *      |  (invalid job, or attempts exhausted: dead-letter; cancelled: result)         |
  *      |                                                    exit|timeout|limit|cancel  v
  *      '- (entry not ours) --> DONE      WRITING <--collected-- COLLECTING <--(outputs)--'
- *                                           |  (no outputs, cancel, exec failure: WRITING)
- *                                           '--written--> DONE
+ *                                         ^ |  (no outputs, cancel, exec failure: WRITING)
+ *                                         | '--written--> DONE
+ *              REAPING --exit|grace over--'   (timeout/output cap without outputs: kill first)
  *
  * A repo job fetches (repo.h) while its VM starts; both must be done before PREPARING, where
  * the checkout and the job's files are put into the VM (one put batch, answered by putok or an
  * error). COLLECTING gathers the job's `outputs` after the process ended (exit, signal,
  * timeout, output limit; the final state is already decided there and does not change).
+ * Limits (issue 6): the wall clock and the output cap are the worker's ("time", "output"); the
+ * agent's EXIT names a guest limit (memory, pids, disk), which wins as the result's `limit`
+ * because it is the likelier cause (a fork bomb at its pids limit runs until the timeout). A
+ * killed process's EXIT is therefore waited for (REAPING, or COLLECTING for jobs with outputs).
+ * An OOM kill fails the job; pids and disk leave the state to how the process ended.
  * A VM failure, or a transient repo error, is the infrastructure's fault, not the job's: below
  * max_attempts the entry is handed back (retried elsewhere after a backoff), at the limit it is
  * dead-lettered. A permanent repo error, a refused put or a missing image fail the job at once.
@@ -36,6 +42,8 @@ enum job_phase {
 	JOB_BOOTING,	/* VM starting (and the repo being fetched) */
 	JOB_PREPARING,	/* checkout and files being put into the VM */
 	JOB_RUNNING,	/* exec sent: process starting or running */
+	JOB_REAPING,	/* killed (timeout, output cap), final state decided: waiting briefly for
+			 * the agent's EXIT, which names a guest limit the process hit */
 	JOB_COLLECTING,	/* process ended, final state decided: artefacts being read */
 	JOB_WRITING,	/* final state decided; result or dead-letter script pending */
 	JOB_DONE,	/* nothing left: free the job */
@@ -49,8 +57,8 @@ enum job_input {
 	JOB_IN_EXEC_FAILED,	/* .text: vm_exec refused, or the agent could not start it */
 	JOB_IN_STARTED,
 	JOB_IN_OUTPUT,		/* .fd, .len */
-	JOB_IN_EXITED,		/* .code ≥ 0, or .code == -1 and .sig > 0 */
-	JOB_IN_TIMEOUT,
+	JOB_IN_EXITED,		/* .code ≥ 0, or .code == -1 and .sig > 0; .limit */
+	JOB_IN_TIMEOUT,		/* the wall clock ran out (REAPING: the grace for EXIT did) */
 	JOB_IN_WRITTEN,		/* the final script finished (written, gone or not ours) */
 	JOB_IN_ABANDON,		/* worker exits: hand the entry back without a result */
 	JOB_IN_LOST,		/* fencing said not_owner: another worker owns the entry now */
@@ -78,6 +86,8 @@ struct job_sm_in {
 	int code, sig;
 	const char *text;
 	bool transient;		/* JOB_IN_FETCH_FAILED: a retry may help */
+	const char *limit;	/* JOB_IN_EXITED: the guest limit the agent saw hit: NULL or "",
+				 * "memory", "pids", "disk" (vm_exit_limit()) */
 };
 
 enum job_act {
@@ -94,7 +104,13 @@ enum job_act {
 	JOB_ACT_PUT = 1 << 10,		/* stream checkout + files + putend into the VM */
 	JOB_ACT_KILL = 1 << 11,		/* stop the timer, SIGKILL the process, keep the VM */
 	JOB_ACT_COLLECT = 1 << 12,	/* stop the timer, send get, arm the collect time limit */
+	JOB_ACT_REAP = 1 << 13,		/* (after KILL) arm the timer for JOB_REAP_GRACE_MS */
 };
+
+/* How long a killed process's EXIT is waited for: it says which guest limit was hit (a fork
+ * bomb at its pids limit that then times out). The agent answers in milliseconds; a hung guest
+ * costs this much. */
+#define JOB_REAP_GRACE_MS 5000u
 
 struct job_sm_out {
 	unsigned acts;
@@ -127,6 +143,11 @@ struct job_sm {
 	int32_t exit_code;
 	int32_t signal;
 	char reason[WIRE_REASON_MAX + 1];
+	/* resource limits (issue 6): the exec's (job_sm_set_limits, for the reason) and the one the
+	 * job hit: "" | time | memory | pids | disk | output (the result's `limit`) */
+	uint64_t mem_max, disk_max;	/* bytes */
+	uint32_t pids_max;
+	char limit[WIRE_LIMIT_NAME_MAX + 1];
 };
 
 /* invalid_reason: NULL for a valid job, else the decode error (the job will be dead-lettered). */
@@ -135,6 +156,8 @@ void job_sm_init(struct job_sm *sm, uint32_t timeout_ms, uint64_t output_max,
 /* Sets what the job needs besides exec (JOB_NEED_*); call after job_sm_init(), before the first
  * step. Default: nothing (boot, exec, write). */
 void job_sm_set_needs(struct job_sm *sm, unsigned needs);
+/* The limits the exec runs with (vm_exec_req), quoted in the reason when one is hit. */
+void job_sm_set_limits(struct job_sm *sm, uint64_t mem_max, uint32_t pids_max, uint64_t disk_max);
 void job_sm_step(struct job_sm *sm, const struct job_sm_in *in, struct job_sm_out *out);
 const char *job_phase_name(enum job_phase p);
 

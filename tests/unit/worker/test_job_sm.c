@@ -125,10 +125,12 @@ static void test_output_cap(void **state)
 	out = output(&sm, 1, 6);
 	assert_int_equal(out.acts, JOB_ACT_PUBLISH);
 	assert_int_equal(out.publish_len, 6);
-	out = output(&sm, 2, 6);	/* 2 bytes over: keep 4, then end the job */
-	assert_int_equal(out.acts, JOB_ACT_PUBLISH | JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	out = output(&sm, 2, 6);	/* 2 bytes over: keep 4, kill, wait for the EXIT */
+	assert_int_equal(out.acts, JOB_ACT_PUBLISH | JOB_ACT_KILL | JOB_ACT_REAP);
 	assert_int_equal(out.publish_len, 4);
+	assert_int_equal(sm.phase, JOB_REAPING);
 	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_string_equal(sm.limit, "output");
 	assert_true(sm.truncated);
 	assert_false(sm.has_exit_code);
 	assert_string_equal(sm.reason, "output limit 10 bytes exceeded");
@@ -136,13 +138,18 @@ static void test_output_cap(void **state)
 	assert_int_equal(sm.stderr_bytes, 6);
 	assert_int_equal(sm.kept, 10);
 	assert_int_equal(output(&sm, 1, 100).acts, 0);	/* nothing more is published */
+	out = exited(&sm, -1, 9);			/* the kill's EXIT, no guest limit */
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_string_equal(sm.limit, "output");
+	assert_string_equal(sm.reason, "output limit 10 bytes exceeded");
 
 	/* exactly at the cap is fine, one byte more is not */
 	to_running(&sm, 60000, 10);
 	assert_int_equal(output(&sm, 1, 10).publish_len, 10);
 	assert_int_equal(sm.phase, JOB_RUNNING);
 	out = output(&sm, 1, 1);
-	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);	/* no room left */
+	assert_int_equal(out.acts, JOB_ACT_KILL | JOB_ACT_REAP);	/* no room left */
 	assert_true(sm.truncated);
 
 	/* an empty chunk publishes nothing and changes nothing */
@@ -158,11 +165,138 @@ static void test_timeout(void **state)
 	(void)state;
 	to_running(&sm, 2000, 1024);
 	out = step(&sm, JOB_IN_TIMEOUT);
+	assert_int_equal(out.acts, JOB_ACT_KILL | JOB_ACT_REAP);	/* kill, wait for the EXIT */
+	assert_int_equal(sm.phase, JOB_REAPING);
+	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+	assert_string_equal(sm.reason, "timeout 2000 ms");
+	assert_string_equal(sm.limit, "time");
+	out = exited(&sm, -1, 9);	/* the kill's exit ends the job, it is not a second end */
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+	assert_false(sm.has_exit_code);
+	assert_int_equal(exited(&sm, 0, 0).acts, 0);
+	assert_string_equal(sm.limit, "time");
+
+	/* no EXIT within the grace (a hung guest): the second timer ends it */
+	to_running(&sm, 2000, 1024);
+	step(&sm, JOB_IN_TIMEOUT);
+	out = step(&sm, JOB_IN_TIMEOUT);
 	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
 	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
 	assert_string_equal(sm.reason, "timeout 2000 ms");
-	assert_int_equal(exited(&sm, -1, 9).acts, 0);	/* the kill's exit is not a second end */
+
+	/* a cancel or the VM dying while reaping keeps the decided state; the worker exiting hands
+	 * the entry back */
+	to_running(&sm, 2000, 1024);
+	step(&sm, JOB_IN_TIMEOUT);
+	assert_int_equal(step(&sm, JOB_IN_CANCEL).acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
 	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+	to_running(&sm, 2000, 1024);
+	step(&sm, JOB_IN_TIMEOUT);
+	assert_int_equal(step(&sm, JOB_IN_VM_FAILED).acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	to_running(&sm, 2000, 1024);
+	step(&sm, JOB_IN_TIMEOUT);
+	assert_int_equal(step(&sm, JOB_IN_ABANDON).acts, JOB_ACT_STOP | JOB_ACT_HANDBACK);
+}
+
+static struct job_sm_out exited_limit(struct job_sm *sm, int code, int sig, const char *limit)
+{
+	struct job_sm_in in = { .kind = JOB_IN_EXITED, .code = code, .sig = sig, .limit = limit };
+	struct job_sm_out out;
+
+	job_sm_step(sm, &in, &out);
+	return out;
+}
+
+#define MIB (1024ull * 1024ull)
+
+/* Issue 6: the limit a job hit, from the guest's EXIT or the worker's own clock and cap. */
+static void test_limits(void **state)
+{
+	struct job_sm sm;
+	struct job_sm_out out;
+
+	(void)state;
+	/* under every limit: no limit, no reason */
+	to_running(&sm, 60000, 1024);
+	job_sm_set_limits(&sm, 208 * MIB, 512, 128 * MIB);
+	out = exited_limit(&sm, 0, 0, "");
+	assert_int_equal(sm.state, WIRE_STATE_SUCCEEDED);
+	assert_string_equal(sm.limit, "");
+	assert_string_equal(sm.reason, "");
+	to_running(&sm, 60000, 1024);
+	exited_limit(&sm, 0, 0, NULL);
+	assert_string_equal(sm.limit, "");
+
+	/* memory: failed, whatever the exit */
+	to_running(&sm, 60000, 1024);
+	job_sm_set_limits(&sm, 208 * MIB, 512, 128 * MIB);
+	out = exited_limit(&sm, -1, 9, "memory");
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_string_equal(sm.limit, "memory");
+	assert_string_equal(sm.reason, "memory limit 208 MiB hit (OOM kill)");
+	assert_int_equal(sm.signal, 9);
+	to_running(&sm, 60000, 1024);
+	job_sm_set_limits(&sm, 200 * MIB, 512, 128 * MIB);
+	exited_limit(&sm, 0, 0, "memory");	/* a child was the victim, the shell exited 0 */
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_string_equal(sm.reason, "memory limit 200 MiB hit (OOM kill)");
+	to_running(&sm, 60000, 1024);
+	exited_limit(&sm, -1, 9, "memory");	/* no limit set: the VM ran out */
+	assert_string_equal(sm.reason, "out of memory (OOM kill)");
+
+	/* pids and disk: the state follows the exit, the reason leads with the limit */
+	to_running(&sm, 60000, 1024);
+	job_sm_set_limits(&sm, 208 * MIB, 512, 128 * MIB);
+	exited_limit(&sm, 0, 0, "pids");
+	assert_int_equal(sm.state, WIRE_STATE_SUCCEEDED);
+	assert_string_equal(sm.limit, "pids");
+	assert_string_equal(sm.reason, "pids limit 512 hit");
+	to_running(&sm, 60000, 1024);
+	job_sm_set_limits(&sm, 208 * MIB, 512, 128 * MIB);
+	exited_limit(&sm, -1, 15, "pids");
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_string_equal(sm.reason, "pids limit 512 hit; killed by signal 15");
+	to_running(&sm, 60000, 1024);
+	job_sm_set_limits(&sm, 208 * MIB, 512, 128 * MIB);
+	exited_limit(&sm, 1, 0, "disk");
+	assert_int_equal(sm.state, WIRE_STATE_FAILED);
+	assert_int_equal(sm.exit_code, 1);
+	assert_string_equal(sm.limit, "disk");
+	assert_string_equal(sm.reason, "disk limit 128 MiB full");
+
+	/* a fork bomb: timed out, but the guest's pids limit names the cause */
+	to_running(&sm, 8000, 1024);
+	job_sm_set_limits(&sm, 208 * MIB, 512, 128 * MIB);
+	step(&sm, JOB_IN_TIMEOUT);
+	assert_string_equal(sm.limit, "time");
+	out = exited_limit(&sm, -1, 9, "pids");
+	assert_int_equal(out.acts, JOB_ACT_STOP | JOB_ACT_WRITE_RESULT);
+	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+	assert_string_equal(sm.limit, "pids");
+	assert_string_equal(sm.reason, "pids limit 512 hit; timeout 8000 ms");
+
+	/* a job with outputs: the kill's EXIT arrives while collecting */
+	job_sm_init(&sm, 3000, 1024, 3, NULL);
+	job_sm_set_needs(&sm, JOB_NEED_COLLECT);
+	job_sm_set_limits(&sm, 208 * MIB, 512, 128 * MIB);
+	step(&sm, JOB_IN_ATTEMPT);
+	step(&sm, JOB_IN_VM_READY);
+	step(&sm, JOB_IN_STARTED);
+	out = step(&sm, JOB_IN_TIMEOUT);
+	assert_int_equal(out.acts, JOB_ACT_KILL | JOB_ACT_COLLECT);
+	assert_int_equal(exited_limit(&sm, -1, 9, "pids").acts, 0);
+	assert_string_equal(sm.limit, "pids");
+	step(&sm, JOB_IN_COLLECTED);
+	assert_int_equal(sm.state, WIRE_STATE_TIMED_OUT);
+	assert_string_equal(sm.limit, "pids");
+
+	/* a name the agent may not send is ignored */
+	to_running(&sm, 60000, 1024);
+	exited_limit(&sm, 0, 0, "time");
+	assert_string_equal(sm.limit, "");
+	assert_int_equal(sm.state, WIRE_STATE_SUCCEEDED);
 }
 
 static void test_vm_and_exec_failures(void **state)
@@ -539,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_repo_flow),
 		cmocka_unit_test(test_repo_errors),
 		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
