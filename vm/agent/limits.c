@@ -95,7 +95,15 @@ static int limits_cgroup_setup(const char **step)
 	if (mkdir(LIMITS_CGROUP_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	*step = "enable controllers for the execs";
-	return write_file(LIMITS_CGROUP_DIR "/cgroup.subtree_control", LIMITS_CONTROLLERS);
+	r = write_file(LIMITS_CGROUP_DIR "/cgroup.subtree_control", LIMITS_CONTROLLERS);
+	if (r < 0)
+		return r;
+	/* cpu: the agent (root cgroup, nice 0) then weighs as much as all execs together, so a
+	 * job with hundreds of busy processes cannot starve it. Best effort. */
+	r = write_file(LIMITS_CGROUP_ROOT "/cgroup.subtree_control", "+cpu");
+	if (r < 0)
+		log_warn("limits.no_cpu_controller", "err=%s", errno_name(r));
+	return 0;
 }
 
 void limits_init(int rw_fd)
