@@ -11,8 +11,10 @@ metric() {	# metric NAME: its value from the endpoint
 }
 ready2() { [ "$(metric corral_pool_ready)" = 2 ]; }
 wait_for 120 ready2
-curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -q '^corral_accel_info{accel="tcg"} 1$' ||
-	curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -q '^corral_accel_info{accel="kvm"} 1$' ||
+# (the whole body first: grep -q leaving early would fail curl's write under pipefail)
+metrics=$(curl -fsS "http://127.0.0.1:$PORT/metrics")
+grep -q '^corral_accel_info{accel="tcg"} 1$' <<<"$metrics" ||
+	grep -q '^corral_accel_info{accel="kvm"} 1$' <<<"$metrics" ||
 	fail "no accelerator in the metrics"
 
 probe='cat /proc/sys/kernel/random/uuid; python3 -c "import os; print(os.urandom(16).hex())"; date +%s.%N'
