@@ -4,7 +4,8 @@
 #  1. just under every limit nothing is reported (no false positive): 100 MiB allocated with
 #     mem_max 200 MiB, 100 processes with pids_max 512, 50 MiB written with disk_max 256 MiB;
 #     the process runs in its own cgroup /corral/exec-*, the writable layer is 256 MiB, Yama
-#     ptrace_scope is 1;
+#     ptrace_scope is 1, the job's oom_score_adj is 0 (not the agent's -1000: an unkillable job
+#     at the VM's memory panics the guest);
 #  2. a memory bomb with mem_max 100 MiB is killed (SIGKILL) and reported as "memory";
 #  3. 100 background processes with pids_max 64: forks are refused, reported as "pids";
 #  4. dd into a 32 MiB writable layer: ENOSPC, reported as "disk".
@@ -56,12 +57,14 @@ kill $pids; wait
 dd if=/dev/zero of=$HOME/fill bs=1M count=50 2>/dev/null && echo wrote 50
 df -k / | tail -1
 echo ptrace_scope $(cat /proc/sys/kernel/yama/ptrace_scope)
+echo oom_score_adj $(cat /proc/self/oom_score_adj)
 '
 rc=$?
 out=$(cat "$T/out")
 if [ $rc -eq 0 ] && [ "$(run_field limit)" = none ] && grep -q '^0::/corral/exec-' "$T/out" &&
 	grep -q '^alloc 100$' "$T/out" && grep -q '^wrote 50$' "$T/out" &&
 	grep -Eq '^procs (10[0-9])$' "$T/out" && grep -q '^ptrace_scope 1$' "$T/out" &&
+	grep -q '^oom_score_adj 0$' "$T/out" &&
 	grep -Eq '^overlay +262144 ' "$T/out"; then
 	pass "under every limit: exit 0, limit none, own cgroup, 256 MiB layer"
 else

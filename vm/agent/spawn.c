@@ -89,6 +89,19 @@ static __attribute__((noreturn)) void spawn_child_fail(int fd, int step)
 	_exit(127);
 }
 
+/* The agent runs with oom_score_adj -1000 (limits.c); its children inherit that, and a job that
+ * cannot be OOM-killed panics the guest ("no killable processes"). Best effort: without /proc the
+ * agent never changed it either. */
+static void spawn_oom_adj_reset(void)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!write(fd, "0", 1);
+		close(fd);
+	}
+}
+
 static __attribute__((noreturn)) void spawn_child(const struct spawn_req *req, const char *cwd,
 						  char **env, int devnull, int out_w, int err_w,
 						  int fail_w)
@@ -105,6 +118,7 @@ static __attribute__((noreturn)) void spawn_child(const struct spawn_req *req, c
 	/* still root: join the exec's cgroup (limits.c) and cap the user's processes */
 	if (limits_exec_join(req->limits) < 0)
 		spawn_child_fail(fail_w, STEP_LIMITS);
+	spawn_oom_adj_reset();	/* the agent's -1000 must not be inherited: the OOM killer's victim */
 	if (req->nproc) {
 		struct rlimit rl = { req->nproc, req->nproc };
 
