@@ -18,7 +18,8 @@ static void usage(void)
 {
 	printf("Usage: corral workers [OPTIONS]\n"
 	       "Lists live workers: id, host, version, capacity, running jobs, accelerator,\n"
-	       "lease, seconds since the last heartbeat, warm pool state.\n\n" CLI_COMMON_USAGE);
+	       "lease, seconds since the last heartbeat, warm pool state; then the templates it\n"
+	       "serves (name@version) and its memory/vCPU budget (used/total).\n\n" CLI_COMMON_USAGE);
 }
 
 static const char *field(const redisReply *h, const char *name)
@@ -90,6 +91,8 @@ int cmd_workers(int argc, char **argv)
 			       field(h, "lease_s"),
 			       seen && time_now_ms() > seen ? (time_now_ms() - seen) / 1000 : 0ull,
 			       field(h, "pool"));
+			printf("%-24s templates=%s budget=%s\n", "", field(h, "templates"),
+			       field(h, "budget"));
 			live++;
 		}
 		freeReplyObject(h);

@@ -54,6 +54,8 @@ case "$acc" in kvm | tcg) ;; *) fail "registry accel field: '$acc'" ;; esac
 case "${CORRAL_TEST_ACCEL:-auto}" in kvm | tcg) assert_eq "registry accel" "$CORRAL_TEST_ACCEL" "$acc" ;; esac
 assert_contains "workers accel" "$w" "accel=$acc"
 echo "$w" | grep -Eq '^w1 .* off$' || fail "workers: pool state not 'off' (--no-pool) in: $w"
+assert_contains "workers templates" "$w" "templates=default@0"
+echo "$w" | grep -Eq 'budget=mem=[0-9]+/[0-9]+ cpu=[0-9]+/[0-9]+' || fail "workers: no budget in: $w"
 grep -q 'ev=reaper.takeover .*prev=ghost-busy' "$T/w1.log" || fail "no takeover from ghost-busy"
 q=$(corral queue)
 assert_contains "pending" "$q" "pending    0"
