@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # corral-fetch and worker/repo.c (through corral-repo-drive) without corrald: repos made with
-# git in a temp dir (under $BUILD_DIR: the jail hides /tmp), one served by a real `git daemon`
+# git in a temp dir under /srv (the jail hides /tmp, /run, /home and /root, where a checkout and
+# its build dir may live), one served by a real `git daemon`
 # on 127.0.0.1. Checks the URL policy (allow patterns, loopback/private refusal, credentials in
 # URLs), fetch by branch/tag/commit over file:// and git://, missing refs, every size cap,
 # hostile symlinks, submodules, incremental fetches (times printed), LRU eviction, timeouts,
@@ -21,7 +22,8 @@ skip() { echo "SKIP: $*"; exit 77; }
 command -v git >/dev/null || skip "git not installed"
 $PY -c 'import msgpack' 2>/dev/null || skip "python3-msgpack not installed"
 
-T=$(mktemp -d "$BUILD_DIR/test-repo-fetch.XXXXXX")
+mkdir -p /srv
+T=$(mktemp -d /srv/ct-repo-fetch.XXXXXX)
 chmod 755 "$T"
 DAEMON_PID=
 HANG_PID=

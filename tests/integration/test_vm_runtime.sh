@@ -108,6 +108,7 @@ rc=$?
 check_clean "exec failure"
 
 # 3b. vm_signal: corral-vm forwards its first SIGINT to the command's process group in the guest
+: >"$T/out"; : >"$T/err"	# emptied here: the background redirection truncates them only later
 "$CVM" --images "$IMAGES" --run-dir "$RUN" --accel tcg -- sleep 60 >"$T/out" 2>"$T/err" &
 cvm_pid=$!
 for i in $(seq 1 600); do
@@ -128,6 +129,7 @@ check_clean "signal forwarding"
 
 # 4. a hung boot: SIGSTOP QEMU before the agent is READY; the watchdog kills it and retries
 # (the default 15 s per attempt: with parallel tests on 2 cores a healthy boot can take 10 s)
+: >"$T/out"; : >"$T/err"	# emptied here: the background redirection truncates them only later
 "$CVM" --images "$IMAGES" --run-dir "$RUN" --accel tcg -- echo survived >"$T/out" 2>"$T/err" &
 cvm_pid=$!
 qpid=
@@ -163,6 +165,7 @@ fi
 check_clean "never ready"
 
 # 6. SIGKILL of corral-vm: QEMU dies with it (PDEATHSIG); the stale dir is swept next time
+: >"$T/out"; : >"$T/err"	# emptied here: the background redirection truncates them only later
 "$CVM" --images "$IMAGES" --run-dir "$RUN" --accel tcg -- sleep 60 >"$T/out" 2>"$T/err" &
 cvm_pid=$!
 for i in $(seq 1 600); do

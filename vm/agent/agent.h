@@ -70,6 +70,7 @@ struct chan {
 	bool eof;		/* stream closed for good (test mode only) */
 	size_t head_left;	/* bytes of the head frame of out still to write (0 = at a boundary) */
 	struct buf in;
+	size_t in_off;		/* bytes at the front of in already taken as frames */
 	struct buf out;
 	uint64_t frames_dropped;
 };

@@ -4,6 +4,9 @@
  * an ERROR frame and is skipped, an impossible length header resets the input. Output frames are
  * queued whole; the queue knows where each frame ends, so when the host goes away mid-frame the
  * torn rest is dropped and the next host starts on a frame boundary with a fresh READY.
+ * Frames are taken from the front of the input by advancing an offset; the taken bytes are
+ * dropped in one move before the next read, so a flood of tiny frames costs linear time (a
+ * memmove per frame made it quadratic: 18 fuzz inputs/s on 300 KB streams).
  * It never exits and never blocks; it knows nothing of processes.
  */
 #include "agent.h"
@@ -146,6 +149,7 @@ void chan_set_hup(struct chan *c)
 	c->hup = true;
 	c->need_ready = true;
 	buf_reset(&c->in);
+	c->in_off = 0;
 	if (c->head_left > 0) {		/* the old host got part of it: drop the rest */
 		buf_consume(&c->out, c->head_left);
 		c->head_left = 0;
@@ -171,6 +175,10 @@ int chan_fill(struct chan *c)
 {
 	bool got = false;
 
+	if (c->in_off > 0) {
+		buf_consume(&c->in, c->in_off);
+		c->in_off = 0;
+	}
 	while (c->in.len < c->in.max) {
 		size_t room = c->in.max - c->in.len;
 		ssize_t n;
@@ -205,24 +213,37 @@ int chan_next(struct chan *c, struct wire_frame **ret)
 {
 	for (;;) {
 		struct errmsg em = { "" };
+		struct buf view;
 		const uint8_t *payload;
 		size_t len;
 		int r;
 
-		r = wire_frame_split(&c->in, &payload, &len);
+		if (c->in.len == c->in_off) {	/* all taken: start again at the front */
+			c->in.len = 0;
+			c->in_off = 0;
+			return 0;
+		}
+		view = (struct buf){ .data = c->in.data + c->in_off, .len = c->in.len - c->in_off,
+				     .cap = c->in.cap - c->in_off, .max = c->in.max };
+		r = wire_frame_split(&view, &payload, &len);
 		if (r == 0)
 			return 0;
 		if (r < 0) {
-			uint32_t claimed = c->in.len >= 4 ? be32(c->in.data) : 0;
+			uint32_t claimed = view.len >= 4 ? be32(view.data) : 0;
 
 			chan_send_error(c, 0, r, "frame header announces %u bytes, limit %u; input reset",
 					claimed, (unsigned)WIRE_FRAME_MAX);
 			log_warn("frame.oversized", "len=%u", claimed);
 			buf_reset(&c->in);
+			c->in_off = 0;
 			return 0;
 		}
 		r = wire_frame_decode(payload, len, ret, &em);
-		buf_consume(&c->in, WIRE_FRAME_HEADER + len);
+		c->in_off += WIRE_FRAME_HEADER + len;
+		if (c->in_off == c->in.len) {
+			c->in.len = 0;
+			c->in_off = 0;
+		}
 		if (r >= 0)
 			return 1;
 		chan_send_error(c, 0, r, "bad frame: %s", em.msg);
