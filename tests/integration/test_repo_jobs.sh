@@ -244,7 +244,9 @@ assert_eq "second fetch: mirror_hit" true "$(field br2 timings.mirror_hit)"
 f1=$(field br timings.fetch_ms)
 f2=$(field br2 timings.fetch_ms)
 note "fetch_ms: first $f1, second (mirror hit) $f2; files_ms $(field br timings.files_ms) / $(field br2 timings.files_ms)"
-[ "$f2" -lt "$f1" ] || fail "mirror hit not faster: first $f1 ms, second $f2 ms"
+# The reuse is shown by timings.mirror_hit (asserted above). Speed is measured (ops/bench/repo), not
+# asserted: under ASan on a loaded host the incremental fetch (it still asks the server for news
+# of the branch) once took longer than the first clone.
 
 # ---- file:// with an allow pattern ----
 repo_job viafile "file://$GF/ok.git" main
