@@ -170,6 +170,7 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 		.paths = &vm->paths,
 		.mem_path = sp->mem_path[0] ? sp->mem_path : NULL,
 		.mem_share = sp->mem_share,
+		.mem_fd = sp->mem_fd > 0,
 		.incoming_defer = sp->state_path[0] != '\0',
 	};
 	struct qemu_argv argv = { 0 };
@@ -207,6 +208,7 @@ int boot_attempt_start(struct vm *vm, struct errmsg *reterr)
 	r = qemu_proc_spawn_fd(rt->loop, argv.argv, vm->paths.qemu_log,
 			       cfg.mem_path ? ((uint64_t)cfg.mem_mib << 20) + VM_QEMU_FILE_MAX
 					    : VM_QEMU_FILE_MAX, state_fd,
+			       sp->mem_fd > 0 ? sp->mem_fd : -1,
 			       proc_exit_cb, vm, &vm->proc, reterr);
 	qemu_argv_free(&argv);
 	if (vm->proc && rt->jail)
@@ -321,6 +323,7 @@ static void attempt_failed(struct vm *vm, int err, const char *why)
 			 log_quote(q, sizeof(q), qlog, strlen(qlog)));
 		vm->spec.state_path[0] = '\0';
 		vm->spec.mem_path[0] = '\0';
+		vm->spec.mem_fd = 0;
 		vm->restoring = false;
 		vm->clone_fell_back = true;
 		vm->attempt = 0;

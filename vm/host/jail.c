@@ -63,10 +63,14 @@ static void jail_binds(struct jb *b, const struct qemu_argv_cfg *c)
 	add(b, "%s", c->paths->dir);
 	add(b, "--bind-rw");
 	add(b, "%s", c->paths->dir);
-	/* A clone's RAM file (template.c). QEMU 7.2 opens it O_RDWR even with share=off (its
-	 * readonly=on makes the guest RAM a ROM), so it is bound read-write: see template.c. A
-	 * template's own RAM file lives in its VM dir, bound above. */
-	if (c->mem_path && !c->mem_share) {
+	/* A clone's RAM: the sealed memfd (--mem-fd, vm/jailer/mem.c) when there is one, nothing
+	 * to bind. Else a clone's RAM file (unjailed runtimes only make no memfd; kept for a
+	 * caller passing a path): QEMU 7.2 opens it O_RDWR even with share=off. A template's own
+	 * RAM file lives in its VM dir, bound above. */
+	if (c->mem_fd) {
+		add(b, "--mem-fd");
+		add(b, "%d", QEMU_MEM_FD);
+	} else if (c->mem_path && !c->mem_share) {
 		add(b, "--bind-rw");
 		add(b, "%s", c->mem_path);
 	}

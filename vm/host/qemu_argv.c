@@ -151,9 +151,15 @@ int qemu_argv_build(const struct qemu_argv_cfg *c, struct qemu_argv *out, struct
 	agent = kv_escape(p->agent_sock);
 	qmp = kv_escape(p->qmp_sock);
 	console = kv_escape(p->console_log);
-	if (c->mem_path)
+	if (c->mem_fd) {
+		char fdpath[32];
+
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", QEMU_MEM_FD);
+		mem = strdup(fdpath);
+	} else if (c->mem_path) {
 		mem = kv_escape(c->mem_path);
-	if (!b.v || !rootfs || !agent || !qmp || !console || (c->mem_path && !mem)) {
+	}
+	if (!b.v || !rootfs || !agent || !qmp || !console || ((c->mem_path || c->mem_fd) && !mem)) {
 		r = -ENOMEM;
 		goto out;
 	}

@@ -15,6 +15,7 @@
 
 #define VM_SOCK_PATH_MAX 107		/* sun_path is 108 bytes including the NUL */
 #define QEMU_ARGV_MAX 128		/* items, prefix included */
+#define QEMU_MEM_FD 4			/* a clone's sealed RAM memfd in QEMU (qemu_proc.c) */
 #define QEMU_PREFIX_MAX 64		/* items of an exec wrapper prefix (e.g. corral-jail ...) */
 #define QEMU_CMDLINE_MAX 2047		/* x86 kernel command line, COMMAND_LINE_SIZE - 1 */
 #define QEMU_MEM_MIB_MAX (64u * 1024u)
@@ -56,6 +57,8 @@ struct qemu_argv_cfg {
 	const char *mem_path;		/* guest RAM in this file (memory-backend-file), or NULL */
 	bool mem_share;			/* share=on (the template writes its RAM to the file) or
 					 * share=off (a clone maps it copy-on-write) */
+	bool mem_fd;			/* the RAM is the sealed memfd at fd QEMU_MEM_FD (a jailed
+					 * clone): mem-path=/proc/self/fd/QEMU_MEM_FD, not mem_path */
 	bool incoming_defer;		/* -incoming defer: the state comes by QMP migrate-incoming */
 };
 

@@ -5,6 +5,7 @@
  * It must not block the loop except in qemu_proc_free() on a non-default loop (the probe).
  */
 #include "qemu_proc.h"
+#include "qemu_argv.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -39,7 +40,8 @@ struct spawn_args {
 	char *const *argv;
 	int null_fd;
 	int log_fd;
-	int pass_fd;		/* -1, or an fd above QEMU_PROC_PASS_FD to put there */
+	int pass_fd;		/* -1, or an fd above QEMU_MEM_FD to put at QEMU_PROC_PASS_FD */
+	int mem_fd;		/* -1, or an fd above QEMU_MEM_FD to put at QEMU_MEM_FD */
 	pid_t parent;
 	rlim_t fsize_max;
 	volatile int *err;
@@ -87,6 +89,8 @@ __attribute__((noreturn, noinline)) static void child_exec(const struct spawn_ar
 	child_fd(a->log_fd, 2);
 	if (a->pass_fd >= 0)
 		child_fd(a->pass_fd, QEMU_PROC_PASS_FD);
+	if (a->mem_fd >= 0)
+		child_fd(a->mem_fd, QEMU_MEM_FD);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(a->argv[0], a->argv, qemu_env);
@@ -167,15 +171,16 @@ int qemu_proc_spawn(struct ev_loop *loop, char *const *argv, const char *log_pat
 		    uint64_t fsize_max, qemu_proc_exit_fn cb, void *ud, struct qemu_proc **ret,
 		    struct errmsg *reterr)
 {
-	return qemu_proc_spawn_fd(loop, argv, log_path, fsize_max, -1, cb, ud, ret, reterr);
+	return qemu_proc_spawn_fd(loop, argv, log_path, fsize_max, -1, -1, cb, ud, ret, reterr);
 }
 
 int qemu_proc_spawn_fd(struct ev_loop *loop, char *const *argv, const char *log_path,
-		       uint64_t fsize_max, int pass_fd, qemu_proc_exit_fn cb, void *ud,
+		       uint64_t fsize_max, int pass_fd, int mem_fd, qemu_proc_exit_fn cb, void *ud,
 		       struct qemu_proc **ret, struct errmsg *reterr)
 {
 	volatile int child_err = 0;
 	struct spawn_args a = { .argv = argv, .null_fd = -1, .log_fd = -1, .pass_fd = -1,
+				.mem_fd = -1,
 				.err = &child_err, .fsize_max = (rlim_t)fsize_max };
 	struct qemu_proc *p = NULL;
 	int fd = -1, r;
@@ -200,11 +205,18 @@ int qemu_proc_spawn_fd(struct ev_loop *loop, char *const *argv, const char *log_
 		r = errmsg_set(reterr, -errno, "open %s: %s", log_path, errno_name(errno));
 		goto out;
 	}
-	/* Above the target fd, so the child's dup2 chain cannot clobber it. */
+	/* Above both target fds, so the child's dup2 chain cannot clobber them. */
 	if (pass_fd >= 0) {
-		a.pass_fd = fcntl(pass_fd, F_DUPFD_CLOEXEC, QEMU_PROC_PASS_FD + 1);
+		a.pass_fd = fcntl(pass_fd, F_DUPFD_CLOEXEC, QEMU_MEM_FD + 1);
 		if (a.pass_fd < 0) {
 			r = errmsg_set(reterr, -errno, "dup pass fd: %s", errno_name(errno));
+			goto out;
+		}
+	}
+	if (mem_fd >= 0) {
+		a.mem_fd = fcntl(mem_fd, F_DUPFD_CLOEXEC, QEMU_MEM_FD + 1);
+		if (a.mem_fd < 0) {
+			r = errmsg_set(reterr, -errno, "dup memfd: %s", errno_name(errno));
 			goto out;
 		}
 	}
@@ -253,6 +265,7 @@ out:
 	fd_close(a.null_fd);
 	fd_close(a.log_fd);
 	fd_close(a.pass_fd);
+	fd_close(a.mem_fd);
 	return r;
 }
 

@@ -30,10 +30,11 @@ int qemu_proc_spawn(struct ev_loop *loop, char *const *argv, const char *log_pat
 		    uint64_t fsize_max, qemu_proc_exit_fn cb, void *ud, struct qemu_proc **ret,
 		    struct errmsg *reterr);
 /* Like qemu_proc_spawn, and pass_fd (≥ 0) becomes the child's fd QEMU_PROC_PASS_FD (a clone's
- * migration stream, read by `migrate-incoming fd:3`). An exec wrapper (jailer) must keep it open. */
+ * migration stream, read by `migrate-incoming fd:3`), mem_fd (≥ 0) its fd QEMU_MEM_FD (a clone's
+ * sealed RAM, qemu_argv.h). An exec wrapper (jailer) must keep them open. */
 #define QEMU_PROC_PASS_FD 3
 int qemu_proc_spawn_fd(struct ev_loop *loop, char *const *argv, const char *log_path,
-		       uint64_t fsize_max, int pass_fd, qemu_proc_exit_fn cb, void *ud,
+		       uint64_t fsize_max, int pass_fd, int mem_fd, qemu_proc_exit_fn cb, void *ud,
 		       struct qemu_proc **ret, struct errmsg *reterr);
 pid_t qemu_proc_pid(const struct qemu_proc *p);
 /* The signal qemu_proc_free() stops a running process with (default SIGKILL). A jailer gets

@@ -64,6 +64,7 @@ struct vm_template {
 	uint64_t t0;
 	ev_timer timer;
 	int lfd, cfd, ofd;
+	int mem_fd;		/* jailed runtimes: the sealed RAM clones map (tpl_memfd.c), or -1 */
 	ev_io lio, cio;
 	size_t state_bytes;
 	bool stream_done;
@@ -236,8 +237,33 @@ static void build_failed(struct vm_template *t, int err, const char *why)
 	ev_timer_start(t->rt->loop, &t->finish);
 }
 
+/* Jailed runtimes: the sealed read-only copy of the RAM that clones map (vm/jailer/mem.c says
+ * why the file itself cannot be handed to a jailed QEMU). Unjailed QEMUs run as the worker
+ * anyway and map the file. */
+static int seal_ram(struct vm_template *t, struct errmsg *reterr)
+{
+	char mem[PATH_MAX], name[TPL_NAME_MAX + 16];
+	uint64_t t0 = time_mono_ms();
+	size_t bytes = 0;
+	int fd;
+
+	if (!t->rt->jail)
+		return 0;
+	snprintf(mem, sizeof(mem), "%s/mem", t->dir);
+	snprintf(name, sizeof(name), "corral-tpl-%s", t->name);
+	fd = tpl_memfd_make(mem, name, &bytes, reterr);
+	if (fd < 0)
+		return fd;
+	t->mem_fd = fd_close(t->mem_fd);
+	t->mem_fd = fd;
+	log_info("template.sealed", "template=%s key=%s ram_mib=%zu ms=%llu", t->name, t->key,
+		 bytes >> 20, (unsigned long long)(time_mono_ms() - t0));
+	return 0;
+}
+
 static void build_done(struct vm_template *t)
 {
+	struct errmsg em = { "" };
 	char mem[PATH_MAX];
 	char why[PATH_MAX + 64];
 
@@ -249,11 +275,8 @@ static void build_done(struct vm_template *t)
 		build_failed(t, -errno, why);
 		return;
 	}
-	/* Jailed clones run as per-VM uids and QEMU 7.2 opens the file O_RDWR (share=off maps it
-	 * private: nothing is written). The snapshot dirs are 0700, so only the jails it is bound
-	 * into reach it. Known gap: a compromised clone QEMU could write the template's RAM;
-	 * closing it needs QEMU >= 8.2 (rom=on) or a read-only-fd mapping. */
-	(void)chmod(mem, t->rt->jail ? 0666 : 0600);
+	/* Only corrald reads it: jailed clones map the sealed memfd (seal_ram). */
+	(void)chmod(mem, 0600);
 	build_stop(t);
 	if (rename(t->tmp, t->dir) < 0) {
 		if (errno == ENOTEMPTY || errno == EEXIST) {
@@ -263,6 +286,12 @@ static void build_done(struct vm_template *t)
 			build_failed(t, -errno, why);
 			return;
 		}
+	}
+	if (seal_ram(t, &em) < 0) {
+		snprintf(why, sizeof(why), "seal RAM: %s", em.msg);
+		snap_remove(t->dir);
+		build_failed(t, -EIO, why);
+		return;
 	}
 	t->state = TPL_READY;
 	log_info("template.built", "template=%s key=%s ms=%llu state_bytes=%zu dir=%s", t->name,
@@ -523,7 +552,7 @@ int vm_template_new(struct vm_runtime *rt, const struct vm_template_cfg *cfg,
 	if (!t)
 		return -ENOMEM;
 	t->rt = rt;
-	t->lfd = t->cfd = t->ofd = -1;
+	t->lfd = t->cfd = t->ofd = t->mem_fd = -1;
 	t->done = done;
 	t->ud = ud;
 	t->t0 = time_mono_ms();
@@ -560,7 +589,7 @@ int vm_template_new(struct vm_runtime *rt, const struct vm_template_cfg *cfg,
 	}
 	sweep_old(t);
 	*ret = t;
-	if (snap_usable(t->dir)) {
+	if (snap_usable(t->dir) && seal_ram(t, reterr) == 0) {
 		t->state = TPL_READY;
 		log_info("template.reused", "template=%s key=%s dir=%s", t->name, t->key, t->dir);
 		ev_timer_start(rt->loop, &t->finish);
@@ -607,6 +636,7 @@ struct vm_template *vm_template_free(struct vm_template *t)
 		snap_remove(t->tmp);
 	}
 	ev_timer_stop(t->rt->loop, &t->finish);
+	fd_close(t->mem_fd);
 	for (size_t i = 0; i < TPL_WARMUP_ARGS_MAX; i++)
 		free(t->warmup[i]);
 	free(t);
@@ -619,6 +649,7 @@ void vm_template_invalidate(struct vm_template *t)
 		return;
 	log_warn("template.invalidated", "template=%s key=%s", t->name, t->key);
 	snap_remove(t->dir);
+	t->mem_fd = fd_close(t->mem_fd);	/* running clones keep their own mapping */
 	t->state = TPL_FAILED;
 	t->err = -ESTALE;
 }
@@ -653,5 +684,6 @@ int vm_clone(struct vm_template *t, const struct vm_events *ev, void *ud, struct
 	snprintf(spec.rootfs, sizeof(spec.rootfs), "%s", t->rootfs);
 	snprintf(spec.mem_path, sizeof(spec.mem_path), "%s/mem", t->dir);
 	snprintf(spec.state_path, sizeof(spec.state_path), "%s/state", t->dir);
+	spec.mem_fd = t->mem_fd > 0 ? t->mem_fd : 0;
 	return vm_start_spec(t->rt, &spec, ev, ud, ret, reterr);
 }

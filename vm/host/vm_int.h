@@ -54,6 +54,9 @@ struct vm_runtime {
 struct vm_spec {
 	char mem_path[PATH_MAX];	/* "" = anonymous RAM */
 	bool mem_share;
+	int mem_fd;			/* > 0: a clone maps this sealed memfd (tpl_memfd.c), not
+					 * mem_path; 0 = none (fd 0 is never ours). Used at spawn
+					 * only: the template owns it */
 	bool mem_in_dir;		/* a template: RAM in <vm dir>/mem (mem_path set at boot) */
 	char state_path[PATH_MAX];	/* device state to restore, "" = cold boot */
 	char rootfs[PATH_MAX];		/* root disk, "" = the runtime's base.ext4 (vm_start_image) */
@@ -126,6 +129,10 @@ int vm_image_rootfs(struct vm_runtime *rt, const char *image, char *out, size_t 
 		    struct errmsg *reterr);
 /* boot.c: the VM's root disk (its spec's, else the runtime's base.ext4). */
 const char *vm_rootfs(const struct vm *vm);
+
+/* tpl_memfd.c: a sealed (write|shrink|grow|seal) sparse copy of the RAM file in a memfd named
+ * name; the fd (close-on-exec), or negative errno. *bytes = data bytes copied. */
+int tpl_memfd_make(const char *mem_path, const char *name, size_t *bytes, struct errmsg *reterr);
 
 /* vm.c: starts a VM per spec (NULL = cold boot). */
 int vm_start_spec(struct vm_runtime *rt, const struct vm_spec *spec, const struct vm_events *ev,

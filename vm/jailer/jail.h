@@ -37,6 +37,8 @@ struct jail {
 	size_t nchown;
 	bool net;			/* keep the host network namespace (a job with egress) */
 	bool keep_fd3;			/* fd 3 goes to QEMU (a clone's migration stream) */
+	int mem_fd;			/* a sealed memfd with a clone's template RAM, kept open for
+					 * QEMU's mem-path=/proc/self/fd/N; -1 = none (mem.c) */
 	/* cgroup */
 	const char *cgroup;		/* group name under corral/, NULL = no cgroup */
 	uint64_t mem_max;		/* bytes, 0 = no limit */
@@ -61,6 +63,11 @@ int jail_mount_private(struct jail *j, char *detail);
 int jail_mount_root(struct jail *j, char *detail);
 int jail_mount_binds(struct jail *j, char *detail);
 int jail_pivot(struct jail *j, char *detail);
+
+/* mem.c: checks --mem-fd is a memfd sealed against writes and mounts the pid-only /proc QEMU
+ * reopens it through. */
+int jail_mem_fd_check(struct jail *j, char *detail);
+int jail_mount_proc(struct jail *j, char *detail);
 
 /* privs.c */
 int jail_chown(struct jail *j, char *detail);

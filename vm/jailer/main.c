@@ -4,7 +4,8 @@
  *   corral-jail --uid U --gid G [--root DIR] [--bind-ro SRC[:DST]]... [--bind-rw SRC[:DST]]...
  *               [--bind-dev PATH]... [--chown PATH]... [--cgroup NAME [--mem-max BYTES]
  *               [--pids-max N] [--cpu-max QUOTA_US[/PERIOD_US]]] [--rlimit-nofile N]
- *               [--rlimit-nproc N] [--net] [--keep-fd3] [--no-seccomp] -- /abs/path/qemu ARGS...
+ *               [--rlimit-nproc N] [--net] [--keep-fd3] [--mem-fd N] [--no-seccomp]
+ *               -- /abs/path/qemu ARGS...
  *   corral-jail --print-seccomp
  *
  * It walks one ordered table of steps and dies on the first failure with
@@ -160,13 +161,34 @@ static int step_hostname(struct jail *j, char *detail)
 	return 0;
 }
 
+/* Closes every fd from 3 up except fd 3 with --keep-fd3 and the --mem-fd. */
 static int step_close_fds(struct jail *j, char *detail)
 {
-	unsigned first = j->keep_fd3 ? 4U : 3U;
+	unsigned keep[2], n = 0, lo = 3;
 
-	if (syscall(SYS_close_range, first, ~0U, 0U) < 0) {
-		snprintf(detail, JAIL_DETAIL_MAX, "close_range(%u, ~0)", first);
-		return -errno;
+	if (j->keep_fd3)
+		keep[n++] = 3;
+	if (j->mem_fd >= 0 && !(j->keep_fd3 && j->mem_fd == 3))
+		keep[n++] = (unsigned)j->mem_fd;
+	if (n == 2 && keep[0] > keep[1]) {
+		unsigned t = keep[0];
+
+		keep[0] = keep[1];
+		keep[1] = t;
+	}
+	for (unsigned i = 0; i <= n; i++) {
+		unsigned hi = i < n ? keep[i] : 0U;
+
+		if (i < n && hi <= lo) {	/* nothing between lo and this kept fd */
+			lo = hi + 1;
+			continue;
+		}
+		if (syscall(SYS_close_range, lo, i < n ? hi - 1 : ~0U, 0U) < 0) {
+			snprintf(detail, JAIL_DETAIL_MAX, "close_range(%u, %s)", lo,
+				 i < n ? "kept fd - 1" : "~0");
+			return -errno;
+		}
+		lo = hi + 1;
 	}
 	return 0;
 }
@@ -198,10 +220,12 @@ static const struct step steps[] = {
 	{ "cgroup-join", jail_cgroup_join },
 	{ "unshare", step_unshare },
 	{ "hostname", step_hostname },
+	{ "mem-fd", jail_mem_fd_check },
 	{ "mount-private", jail_mount_private },
 	{ "chown", jail_chown },
 	{ "root-tmpfs", jail_mount_root },
 	{ "binds", jail_mount_binds },
+	{ "proc", jail_mount_proc },
 	{ "pivot-root", jail_pivot },
 	{ "close-fds", step_close_fds },
 	{ "rlimits", jail_rlimits },
@@ -275,6 +299,7 @@ static void parse_args(struct jail *j, int argc, char **argv)
 		{ "rlimit-nproc", required_argument, NULL, 'n' },
 		{ "net", no_argument, NULL, 'N' },
 		{ "keep-fd3", no_argument, NULL, 'K' },
+		{ "mem-fd", required_argument, NULL, 'M' },
 		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "print-seccomp", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
@@ -284,6 +309,7 @@ static void parse_args(struct jail *j, int argc, char **argv)
 	char *slash;
 
 	j->root = JAIL_ROOT_DEFAULT;
+	j->mem_fd = -1;
 	j->seccomp = true;
 	j->cpu_period_us = 100000;
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -320,6 +346,7 @@ static void parse_args(struct jail *j, int argc, char **argv)
 		case 'n': j->rl_nproc = parse_u64("--rlimit-nproc", optarg, 1, 1 << 22); break;
 		case 'N': j->net = true; break;
 		case 'K': j->keep_fd3 = true; break;
+		case 'M': j->mem_fd = (int)parse_u64("--mem-fd", optarg, 3, 1023); break;
 		case 'S': j->seccomp = false; break;
 		case 'P': jail_seccomp_print(); exit(0);
 		default: die("args", "EINVAL: unknown option or missing value (see vm/jailer/main.c)");

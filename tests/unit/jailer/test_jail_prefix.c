@@ -66,6 +66,34 @@ static void binds_every_file(void **state)
 	jail_prefix_free(v);
 }
 
+/* A clone's RAM: the sealed memfd is passed (--mem-fd 4), never the template's RAM file bound
+ * read-write; without a memfd (unjailed callers) the file would be the second writable bind. */
+static void clone_ram_is_memfd(void **state)
+{
+	struct jail_cfg j = { .jail = "/b/corral-jail", .pid = 77, .vm_n = 3, .keep_fd3 = true };
+	char **v = NULL;
+	size_t rw = 0;
+
+	cfg.mem_path = "/snap/t-1/mem";
+	cfg.incoming_defer = true;
+	cfg.mem_fd = true;
+	assert_int_equal(jail_prefix_build(&j, &cfg, &v, NULL), 0);
+	assert_string_equal(after(v, "--mem-fd", NULL), "4");
+	assert_non_null(after(v, "--keep-fd3", NULL));
+	assert_null(after(v, "--bind-rw", "/snap/t-1/mem"));
+	assert_null(after(v, "--bind-ro", "/snap/t-1/mem"));
+	for (size_t i = 0; v[i]; i++)
+		rw += strcmp(v[i], "--bind-rw") == 0;
+	assert_int_equal(rw, 1);
+	v = jail_prefix_free(v);
+
+	cfg.mem_fd = false;
+	assert_int_equal(jail_prefix_build(&j, &cfg, &v, NULL), 0);
+	assert_null(after(v, "--mem-fd", NULL));
+	assert_non_null(after(v, "--bind-rw", "/snap/t-1/mem"));
+	jail_prefix_free(v);
+}
+
 static void distinct_uids(void **state)
 {
 	assert_int_not_equal(jail_uid(100, 1), jail_uid(100, 2));
@@ -103,6 +131,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(binds_every_file, setup),
+		cmocka_unit_test_setup(clone_ram_is_memfd, setup),
 		cmocka_unit_test_setup(distinct_uids, setup),
 		cmocka_unit_test_setup(refuses_relative_paths, setup),
 		cmocka_unit_test_setup(refuses_overlong_prefix, setup),

@@ -278,6 +278,13 @@ static void test_template_clone(void **state)
 			    "memory-backend-file,id=mem,size=256M,mem-path=/snap/t,,1/mem,share=off");
 	assert_string_equal(opt_value(&a, "-incoming"), "defer");
 	qemu_argv_free(&a);
+
+	/* A jailed clone: the RAM is the sealed memfd at fd 4, reopened through /proc. */
+	c.mem_fd = true;
+	assert_int_equal(qemu_argv_build(&c, &a, &em), 0);
+	assert_string_equal(opt_value(&a, "-object"),
+			    "memory-backend-file,id=mem,size=256M,mem-path=/proc/self/fd/4,share=off");
+	qemu_argv_free(&a);
 }
 
 static void test_join(void **state)
