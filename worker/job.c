@@ -620,20 +620,12 @@ const struct wire_template *job_template(const struct job *j)
 	return j->tpl_state == JOB_TPL_OK ? j->tpl : NULL;
 }
 
-/* The exec's limits inside the guest (issue 6), from the job's template (issue 4): all of its
- * memory but what the guest kernel and the agent need (tmpl_mem_max_bytes: 48 MiB), its pids, and
- * a writable layer of disk_mib but at most half the memory (the layer lives in guest RAM and its
- * files count against the job's memory, so a layer as big as the memory limit would always hit
- * that one first). */
+/* The exec's limits inside the guest (issue 6), from the job's template (issue 4):
+ * tmpl_exec_limits. */
 static void job_limits(struct job *j, struct vm_exec_req *req)
 {
-	uint64_t mem = j->eff.memory_mib, disk = j->eff.disk_mib;
-
-	if (disk > mem / 2)
-		disk = mem / 2;
-	req->mem_max = tmpl_mem_max_bytes(j->eff.memory_mib);
-	req->pids_max = j->eff.pids_max;
-	req->disk_max = disk << 20;
+	tmpl_exec_limits(j->eff.memory_mib, j->eff.disk_mib, j->eff.pids_max, &req->mem_max,
+			 &req->disk_max, &req->pids_max);
 	job_sm_set_limits(&j->sm, req->mem_max, req->pids_max, req->disk_max);
 }
 

@@ -101,6 +101,18 @@ uint64_t tmpl_mem_max_bytes(uint32_t memory_mib)
 	return (uint64_t)mib << 20;
 }
 
+void tmpl_exec_limits(uint32_t memory_mib, uint32_t disk_mib, uint32_t pids_max,
+		      uint64_t *mem_max, uint64_t *disk_max, uint32_t *pids)
+{
+	uint64_t disk = disk_mib;
+
+	if (disk > memory_mib / 2)
+		disk = memory_mib / 2;
+	*mem_max = tmpl_mem_max_bytes(memory_mib);
+	*disk_max = disk << 20;
+	*pids = pids_max;
+}
+
 void tmpl_vm_name(const char *name, char out[33])
 {
 	uint32_t h = 2166136261u;	/* FNV-1a */

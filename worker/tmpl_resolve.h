@@ -39,6 +39,14 @@ struct wire_template *tmpl_builtin(const char *name, bool image_sugar);
 /* The memory limit of the job's processes in bytes: memory_mib minus TMPL_AGENT_RESERVE_MIB
  * (at least half the memory). */
 uint64_t tmpl_mem_max_bytes(uint32_t memory_mib);
+/* The limits of an exec in a VM of this size (issue 6): all of its memory but what the guest
+ * kernel and the agent need (tmpl_mem_max_bytes), its pids, and a writable layer of disk_mib but
+ * at most half the memory (the layer lives in guest RAM and its files count against the exec's
+ * memory, so a layer as big as the memory limit would always hit that one first). Used for jobs
+ * (job.c) and for the pool's per-clone warm-up (wpool.c), so a job finds the layer already sized
+ * and the cgroup paths warm. */
+void tmpl_exec_limits(uint32_t memory_mib, uint32_t disk_mib, uint32_t pids_max,
+		      uint64_t *mem_max, uint64_t *disk_max, uint32_t *pids);
 /* The VM-level name of a template's pool and snapshot ([a-z0-9_-]{1,32}, vm.h): the name
  * lower-cased with other characters as '-', cut to 23, plus "-" and 8 hex of a hash of the
  * exact name when that changed anything. out must hold 33 bytes. */

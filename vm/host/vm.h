@@ -201,6 +201,11 @@ struct vm_pool_cfg {
 	unsigned min, max;		/* ready VMs kept: target starts at min, grows on misses */
 	unsigned idle_ms;		/* a ready VM idle this long shrinks the target; 0: 30000 */
 	unsigned inflight;		/* VMs being made at once; 0: 2 */
+	/* Limits of the per-clone warm-up exec (0 = none): the ones the pool's jobs will get, so
+	 * the job finds the writable layer already at its size (no remount) and the guest's
+	 * cgroup code already translated (TCG). */
+	uint64_t warmup_mem_max, warmup_disk_max;
+	uint32_t warmup_pids_max;
 	bool no_template;		/* cold boots only (baselines, tests) */
 	/* Optional admission (a host-wide memory/vCPU budget, corrald's budget.c): asked before
 	 * the pool starts a VM (a clone, a cold boot or the template's build VM) of the template's
