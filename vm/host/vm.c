@@ -448,16 +448,3 @@ int vm_qemu_pid(const struct vm *vm)
 {
 	return vm->proc ? (int)qemu_proc_pid(vm->proc) : -1;
 }
-
-/* The jailer's list (see vm_int.h): keep every path QEMU opens here, nowhere else. */
-size_t vm_host_files(const struct vm *vm, const char **out, size_t n)
-{
-	const char *all[] = { vm->rt->kernel, vm->rt->initrd, vm_rootfs(vm), vm->paths.dir,
-			      vm->spec.mem_path[0] ? vm->spec.mem_path : NULL };
-	size_t k = 0;
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (all[i] && k < n)
-			out[k++] = all[i];
-	return k;
-}

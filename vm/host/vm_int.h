@@ -137,10 +137,6 @@ int tpl_memfd_make(const char *mem_path, const char *name, size_t *bytes, struct
 /* vm.c: starts a VM per spec (NULL = cold boot). */
 int vm_start_spec(struct vm_runtime *rt, const struct vm_spec *spec, const struct vm_events *ev,
 		  void *ud, struct vm **ret, struct errmsg *reterr);
-/* Every host file QEMU opens for this VM, by path, into out[0..n): the one place a jailer learns
- * what to bind into its chroot (kernel, initrd, rootfs, the per-VM dir, a template's RAM file).
- * A clone's device state is not a path: it arrives as fd QEMU_PROC_PASS_FD. Returns the count. */
-size_t vm_host_files(const struct vm *vm, const char **out, size_t n);
 
 /* clone.c: the QMP steps of a restore (x-ignore-shared, migrate-incoming fd:3). */
 void clone_qmp_ready(struct vm *vm);
