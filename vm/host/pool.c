@@ -69,14 +69,6 @@ static void kick(struct vm_pool *p)
 	}
 }
 
-static void kick_after(struct vm_pool *p, unsigned ms)
-{
-	if (!ev_is_active(&p->kick) && !ev_is_pending(&p->kick)) {
-		ev_timer_set(&p->kick, ms / 1000.0, 0.);
-		ev_timer_start(p->loop, &p->kick);
-	}
-}
-
 static void count(const struct vm_pool *p, unsigned *ready, unsigned *busy)
 {
 	*ready = *busy = 0;
@@ -430,7 +422,7 @@ int vm_pool_acquire(struct vm_pool *p, const struct vm_events *ev, void *ud, str
 	}
 	vm_set_events(vm, ev, ud);
 	p->st.acquired++;
-	kick_after(p, getenv("XDEFER") ? atoi(getenv("XDEFER")) : 0);
+	kick(p);
 	*ret = vm;
 	return 0;
 }
